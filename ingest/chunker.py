@@ -1,0 +1,139 @@
+"""Structure-aware, token-budgeted chunking.
+
+Text is cut into units (sentences, or word runs for over-long sentences) that remember whether they
+open a paragraph or are a heading. Units are packed greedily up to the token budget, preferring to
+close a chunk at a paragraph end, always closing before a heading, and carrying a few trailing
+sentences over as overlap. Token counts come from the embedder's own tokenizer, and each chunk is an
+exact slice of its page text, so offsets point at real characters.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+_PARA = re.compile(r"\n[ \t]*\n+")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# a sentence ends at . ! ? (optionally closed by quotes/brackets) followed by whitespace
+_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class Unit:
+    start: int
+    end: int
+    tokens: int
+    para_start: bool = False
+    heading: str | None = None  # heading text if this unit is a heading
+    level: int = 0
+
+
+@dataclass
+class Piece:
+    start: int
+    end: int
+    heading: str  # "H1 > H2" path at the start of the piece
+    tokens: int
+
+
+def _spans(text: str) -> list[tuple[int, int, bool, str | None, int]]:
+    """(start, end, para_start, heading, level) for each sentence-ish span of the text."""
+    out = []
+    pos = 0
+    for para in _PARA.split(text) + [""]:
+        if not para:
+            continue
+        pstart = text.index(para, pos)
+        pos = pstart + len(para)
+        stripped = para.strip()
+        m = _HEADING.match(stripped) if "\n" not in stripped else None
+        if m:
+            lead = len(para) - len(para.lstrip())
+            out.append((pstart + lead, pstart + lead + len(stripped), True, m.group(2), len(m.group(1))))
+            continue
+        first = True
+        s = 0
+        for m2 in list(_SENT_END.finditer(para)) + [None]:
+            e = m2.start() if m2 else len(para)
+            seg = para[s:e]
+            if seg.strip():
+                lead = len(seg) - len(seg.lstrip())
+                a = pstart + s + lead
+                out.append((a, pstart + s + len(seg.rstrip()), first, None, 0))
+                first = False
+            if m2:
+                s = m2.end()
+    return out
+
+
+def _units(text: str, count: TokenCounter, budget: int) -> list[Unit]:
+    spans = _spans(text)
+    counts = count([text[a:b] for a, b, *_ in spans])
+    units: list[Unit] = []
+    for (a, b, para, heading, level), n in zip(spans, counts):
+        if n <= budget:
+            units.append(Unit(a, b, n, para, heading, level))
+            continue
+        # over-long "sentence" (tables, lists, run-on text): fall back to word runs
+        words = [(m.start() + a, m.end() + a) for m in _WORD.finditer(text[a:b])]
+        wcounts = count([text[x:y] for x, y in words])
+        run_start, run_tokens, first = words[0][0], 0, para
+        prev_end = words[0][0]
+        for (x, y), wn in zip(words, wcounts):
+            wn = min(wn, budget)  # a single absurd "word" gets truncated by the embedder, not us
+            if run_tokens and run_tokens + wn > budget:
+                units.append(Unit(run_start, prev_end, run_tokens, first))
+                run_start, run_tokens, first = x, 0, False
+            run_tokens += wn
+            prev_end = y
+        units.append(Unit(run_start, prev_end, run_tokens, first))
+    return units
+
+
+def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
+               heading_path: list[tuple[int, str]] | None = None) -> list[Piece]:
+    """Split one page's text into pieces of at most `budget` tokens (by `count`)."""
+    stack = heading_path if heading_path is not None else []
+    pieces: list[Piece] = []
+    cur: list[Unit] = []
+    cur_heading = ""
+
+    def path() -> str:
+        return " > ".join(h for _, h in stack)
+
+    def close() -> None:
+        nonlocal cur
+        if cur and any(u.heading is None for u in cur):
+            pieces.append(Piece(cur[0].start, cur[-1].end, cur_heading, sum(u.tokens for u in cur)))
+        cur = []
+
+    for u in _units(text, count, budget):
+        used = sum(x.tokens for x in cur)
+        if u.heading is not None:
+            close()
+            while stack and stack[-1][0] >= u.level:
+                stack.pop()
+            stack.append((u.level, u.heading))
+            cur_heading = path()
+            cur = [u]  # a heading opens the chunk below it
+            continue
+        if cur and (used + u.tokens > budget or (u.para_start and used >= 0.75 * budget)):
+            prev = cur
+            close()
+            # overlap: trailing units of the previous chunk, only when we had to cut mid-paragraph
+            if overlap and not u.para_start:
+                carried: list[Unit] = []
+                for x in reversed(prev):
+                    if x.heading is not None or sum(c.tokens for c in carried) + x.tokens > overlap:
+                        break
+                    carried.insert(0, x)
+                if sum(c.tokens for c in carried) + u.tokens <= budget:
+                    cur = carried
+        if not cur:
+            cur_heading = path()
+        cur.append(u)
+    close()
+    return pieces

@@ -1,0 +1,77 @@
+"""Loader role: one file in, its title and page texts out. One implementation per format."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from rag.errors import DocumentError, UnsupportedTypeError
+from rag.registry import Registry
+
+
+@dataclass
+class LoadedDocument:
+    title: str
+    pages: list[str]  # one entry per page; non-paged formats have one
+    doc_type: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def paged(self) -> bool:
+        return self.doc_type == "pdf"
+
+
+@runtime_checkable
+class Loader(Protocol):
+    suffixes: tuple[str, ...]
+    doc_type: str
+
+    def load(self, path: Path, max_pages: int) -> LoadedDocument: ...
+
+
+loaders: Registry[Loader] = Registry("loader")
+_BY_SUFFIX: dict[str, str] = {}
+
+
+def register(name: str, suffixes: tuple[str, ...]):
+    def deco(cls):
+        loaders.register(name)(cls)
+        for s in suffixes:
+            _BY_SUFFIX[s] = name
+        return cls
+
+    return deco
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(_BY_SUFFIX)
+
+
+def loader_for(path: Path) -> Loader:
+    name = _BY_SUFFIX.get(path.suffix.lower())
+    if name is None:
+        raise UnsupportedTypeError(
+            f"unsupported type {path.suffix or '(no extension)'!r}; supported: {', '.join(supported_suffixes())}"
+        )
+    return loaders.create(name)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to str: UTF-8 (with BOM) first, then a detected encoding; binary junk is refused."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError("binary content, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise DocumentError("undecodable text (unknown encoding)") from None
+        return str(best)
+
+
+def require_text(pages: list[str]) -> list[str]:
+    if not any(p.strip() for p in pages):
+        raise DocumentError("empty: no text in the file")
+    return pages

@@ -1,0 +1,279 @@
+"""Files -> chunks -> vectors -> store, incrementally, with one failure never stopping the batch."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from rag.errors import ConfigError, DocumentError, RagError
+from rag.index import Index
+from rag.manifest import CollectionInfo
+from rag.store import VectorStore
+from rag.types import Chunk
+
+from .chunker import chunk_text
+from .loaders import LoadedDocument, supported_suffixes
+from .parsing import Parser, check_file
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
+LOOKAHEAD = 3  # parsed documents waiting for the embedder at most
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # indexed | unchanged | duplicate | failed | removed | skipped
+    reason: str = ""
+    doc_id: str = ""
+    title: str = ""
+    pages: int = 0
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def summary(self) -> dict:
+        done = [r for r in self.results if r.status == "indexed"]
+        return {
+            "files": sum(r.status not in ("removed", "skipped") for r in self.results),
+            "indexed": len(done), "unchanged": self.count("unchanged"),
+            "duplicates": self.count("duplicate"), "removed": self.count("removed"),
+            "failed": [{"path": r.path, "reason": r.reason} for r in self.failed],
+            "pages": sum(r.pages for r in done), "chunks": sum(r.chunks for r in done),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Files to ingest, and the folders they came from (for pruning). Hidden files are skipped."""
+    files, roots = [], []
+    suffixes = set(supported_suffixes())
+    for p in paths:
+        p = Path(p).resolve()
+        if p.is_dir():
+            roots.append(p)
+            for dirpath, dirnames, names in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                files += [Path(dirpath) / n for n in sorted(names)
+                          if not n.startswith(".") and Path(n).suffix.lower() in suffixes]
+        else:
+            files.append(p)
+    return list(dict.fromkeys(files)), roots
+
+
+class Ingestor:
+    def __init__(self, index: Index, progress: Progress | None = None) -> None:
+        self.index = index
+        self.settings = index.settings
+        self.progress = progress or (lambda done, total, path: None)
+
+    def _budget(self) -> int:
+        spec = self.index.embedder.spec
+        window = spec.max_tokens - 2 - len(self.index.embedder.count_tokens([spec.document_prefix])
+                                            if spec.document_prefix else [])
+        if self.settings.chunk_tokens > window:
+            raise ConfigError(f"chunk size {self.settings.chunk_tokens} tokens exceeds the embedder's "
+                              f"input window ({window}); set RAG_CHUNK_TOKENS lower")
+        return self.settings.chunk_tokens
+
+    # public ---------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
+        with self.index.write_lock():
+            info, store = self.index.active_store(create=True)
+            return self.run(info, store, paths, prune)
+
+    def run(self, info: CollectionInfo, store: VectorStore, paths: Iterable[Path],
+            prune: bool = False) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport()
+        files, roots = expand(paths)
+        todo: dict[str, list[tuple[Path, os.stat_result]]] = {}  # doc_id -> paths with those bytes
+        done = 0
+        for path in files:
+            res = self._triage(info.name, path, todo)
+            if res is not None:
+                report.results.append(res)
+                done += 1
+                self.progress(done, len(files), str(path))
+        if todo:
+            for res in self._index_new(info.name, store, todo):
+                report.results.append(res)
+                done += 1
+                self.progress(done, len(files), res.path)
+        if prune:
+            report.results += self._prune(info.name, store, roots)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def delete(self, keys: Iterable[str]) -> list[FileResult]:
+        """Remove documents by doc id, file path or exact title."""
+        out = []
+        with self.index.write_lock():
+            found = self.index.active_store()
+            if found is None:
+                return [FileResult(k, "failed", "the index is empty") for k in keys]
+            info, store = found
+            docs = self.index.manifest.documents(info.name)
+            for key in keys:
+                resolved = str(Path(key).resolve())
+                hits = [d for d in docs if key in (d.doc_id, d.title) or resolved in d.paths]
+                if not hits:
+                    out.append(FileResult(key, "failed", "no such document in the index"))
+                    continue
+                for d in hits:
+                    self._remove_docs(info.name, store, [d.doc_id], unmap=True)
+                    out.append(FileResult(key, "removed", doc_id=d.doc_id, title=d.title))
+        return out
+
+    # stages -----------------------------------------------------------------------------------
+    def _triage(self, collection: str, path: Path, todo) -> FileResult | None:
+        """Cheap checks: unchanged (size+mtime or hash), duplicate bytes, or queued for parsing."""
+        m = self.index.manifest
+        try:
+            check_file(path, int(self.settings.max_file_mb * 1e6))
+            st = path.stat()
+            entry = m.path_entry(collection, str(path))
+            if entry and entry[1] == st.st_size and entry[2] == st.st_mtime:
+                return FileResult(str(path), "unchanged", doc_id=entry[0])
+            doc_id = sha256_file(path)[:24]
+        except RagError as e:
+            return FileResult(str(path), "failed", str(e))
+        except OSError as e:
+            return FileResult(str(path), "failed", f"unreadable ({e.strerror})")
+        if entry and entry[0] == doc_id:
+            with m.transaction() as db:  # touched but same bytes: remember the new mtime
+                db.execute("UPDATE paths SET size=?, mtime=? WHERE collection=? AND path=?",
+                           (st.st_size, st.st_mtime, collection, str(path)))
+            return FileResult(str(path), "unchanged", doc_id=doc_id)
+        if m.has_doc(collection, doc_id):
+            title = m.doc_title(collection, doc_id)
+            self._map_paths(collection, doc_id, [(path, st)])
+            return FileResult(str(path), "duplicate", f"same content already indexed as {title!r}",
+                              doc_id=doc_id, title=title)
+        todo.setdefault(doc_id, []).append((path, st))
+        return None
+
+    def _index_new(self, collection: str, store: VectorStore, todo):
+        budget = self._budget()
+        with Parser(self.settings.parse_timeout_s, self.settings.max_pages) as parser:
+            queue = deque(todo.items())
+            inflight: deque = deque()
+            while queue or inflight:
+                while queue and len(inflight) < LOOKAHEAD:
+                    doc_id, entries = queue.popleft()
+                    inflight.append((doc_id, entries, parser.submit(entries[0][0])))
+                doc_id, entries, fut = inflight.popleft()
+                path = entries[0][0]
+                try:
+                    doc = parser.result(fut)
+                    n = self._store_doc(collection, store, doc_id, path, doc, budget)
+                except DocumentError as e:
+                    for p, _ in entries:
+                        yield FileResult(str(p), "failed", str(e))
+                    continue
+                except RagError:
+                    raise
+                self._map_paths(collection, doc_id, entries, new_doc=(doc, n))
+                yield FileResult(str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n)
+                for p, _ in entries[1:]:
+                    yield FileResult(str(p), "duplicate", f"same content as {path.name}", doc_id, doc.title)
+
+    def _store_doc(self, collection: str, store: VectorStore, doc_id: str, path: Path,
+                   doc: LoadedDocument, budget: int) -> int:
+        count = self.index.embedder.count_tokens
+        chunks: list[Chunk] = []
+        headings: list[tuple[int, str]] = []
+        for page_no, text in enumerate(doc.pages, start=1):
+            for i, piece in enumerate(chunk_text(text, count, budget, self.settings.chunk_overlap, headings)):
+                body = text[piece.start : piece.end]
+                chunks.append(Chunk(
+                    id=f"{doc_id}:{page_no}:{i}", doc_id=doc_id, text=body, source=str(path), title=doc.title,
+                    page=page_no, start=piece.start, end=piece.end, heading=piece.heading,
+                    content_hash=hashlib.sha1(body.encode()).hexdigest()[:16], doc_type=doc.doc_type))
+        if not chunks:
+            raise DocumentError("no extractable text")
+        self.index.manifest.mark_pending(collection, doc_id)
+        step = 512  # bounded memory, and progress stays alive on a 500-page PDF
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            store.upsert(part, self.index.embedder.embed_documents([c.text for c in part]))
+        return len(chunks)
+
+    def _map_paths(self, collection: str, doc_id: str, entries, new_doc=None) -> None:
+        """One transaction: record the new document, point its paths at it, retire orphaned docs."""
+        m = self.index.manifest
+        with m.transaction() as db:
+            if new_doc:
+                doc, n = new_doc
+                db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                           (collection, doc_id, doc.title, doc.doc_type, len(doc.pages), n,
+                            entries[0][1].st_size, time.time()))
+                m.clear_pending(db, collection, doc_id)
+            for path, st in entries:
+                db.execute("INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?)",
+                           (collection, str(path), doc_id, st.st_size, st.st_mtime))
+            orphans = self._retire_orphans(db, collection)
+            m.bump(db, collection)
+        if orphans:
+            self._drop_chunks(collection, orphans)
+
+    def _retire_orphans(self, db, collection: str) -> list[str]:
+        orphans = self.index.manifest.orphaned_docs(db, collection)
+        for d in orphans:  # pending until their chunks are gone, so a crash here is cleaned up later
+            db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, d))
+            db.execute("INSERT OR IGNORE INTO pending VALUES (?,?)", (collection, d))
+        return orphans
+
+    def _drop_chunks(self, collection: str, doc_ids: list[str]) -> None:
+        self.index.backend.open(collection).delete_docs(doc_ids)
+        with self.index.manifest.transaction() as db:
+            for d in doc_ids:
+                self.index.manifest.clear_pending(db, collection, d)
+
+    def _remove_docs(self, collection: str, store: VectorStore, doc_ids: list[str], unmap: bool) -> None:
+        with self.index.manifest.transaction() as db:
+            for d in doc_ids:
+                if unmap:
+                    db.execute("DELETE FROM paths WHERE collection=? AND doc_id=?", (collection, d))
+            orphans = self._retire_orphans(db, collection)
+            self.index.manifest.bump(db, collection)
+        self._drop_chunks(collection, orphans)
+
+    def _prune(self, collection: str, store: VectorStore, roots: list[Path]) -> list[FileResult]:
+        m = self.index.manifest
+        gone = [p for p in m.paths(collection)
+                if any(Path(p).is_relative_to(r) for r in roots) and not Path(p).exists()]
+        if not gone:
+            return []
+        with m.transaction() as db:
+            for p in gone:
+                db.execute("DELETE FROM paths WHERE collection=? AND path=?", (collection, p))
+            orphans = self._retire_orphans(db, collection)
+            m.bump(db, collection)
+        self._drop_chunks(collection, orphans)
+        return [FileResult(p, "removed", "file no longer exists") for p in gone]
+

@@ -1,0 +1,12 @@
+"""docqa's library: settings, errors, the index, retrieval and answering. No UI imports here."""
+import os
+
+# Offline by default: any code path that tries a model hub fails fast instead of hanging.
+for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+               "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_TELEMETRY": "1"}.items():
+    os.environ.setdefault(_k, _v)
+
+from .errors import ConfigError, DocumentError, GeneratorError, IndexMismatchError, RagError  # noqa: E402
+from .settings import Settings  # noqa: E402
+
+__all__ = ["ConfigError", "DocumentError", "GeneratorError", "IndexMismatchError", "RagError", "Settings"]

@@ -1,0 +1,156 @@
+"""`rag` command line. Builds Settings once, maps RagError to one red line and an exit code."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from . import RagError, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask questions about your documents, with page citations. Offline by default.")
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(e: RagError) -> None:
+    err.print(f"[red]error:[/red] {e}", highlight=False)
+    raise typer.Exit(e.exit_code)
+
+
+def _progress(enabled: bool):
+    """A rich progress bar on a terminal; silent otherwise (and under --json)."""
+    if not enabled or not sys.stderr.isatty():
+        return None, (lambda done, total, path: None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True)
+    task = bar.add_task("ingesting", total=None)
+
+    def update(done: int, total: int, path: str) -> None:
+        bar.update(task, completed=done, total=total, description=Path(path).name[:40])
+
+    return bar, update
+
+
+def _print_report(report, as_json: bool) -> None:
+    s = report.summary()
+    if as_json:
+        print(json.dumps(s))
+    else:
+        for r in report.failed:
+            err.print(f"[red]failed[/red] {r.path}: {r.reason}", highlight=False)
+        out.print(f"{s['files']} files: {s['indexed']} indexed, {s['unchanged']} unchanged, "
+                  f"{s['duplicates']} duplicates, {len(s['failed'])} failed, {s['removed']} removed; "
+                  f"{s['pages']} pages, {s['chunks']} chunks in {s['seconds']:.1f} s", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to index."),
+           prune: bool = typer.Option(False, "--prune", help="Forget files that vanished from the given folders."),
+           as_json: bool = typer.Option(False, "--json", help="Print a JSON summary.")) -> None:
+    """Index files and folders (PDF, Markdown, text, HTML, DOCX). Unchanged files are skipped."""
+    from ingest import Ingestor
+    from rag.index import Index
+
+    bar, update = _progress(not as_json)
+    try:
+        index = Index(_settings())
+        if bar:
+            with bar:
+                report = Ingestor(index, update).ingest(paths, prune=prune)
+        else:
+            report = Ingestor(index, update).ingest(paths, prune=prune)
+    except RagError as e:
+        _fail(e)
+    _print_report(report, as_json)
+
+
+@app.command()
+def reindex(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Rebuild the whole index with the current settings; the old index serves until the new one is complete."""
+    from ingest import reindex as run
+    from rag.index import Index
+
+    bar, update = _progress(not as_json)
+    try:
+        index = Index(_settings())
+        if bar:
+            with bar:
+                report = run(index, update)
+        else:
+            report = run(index, update)
+    except RagError as e:
+        _fail(e)
+    _print_report(report, as_json)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show what is indexed and with which embedder and chunking."""
+    from rag.index import Index
+
+    try:
+        index = Index(_settings())
+        info = index.active()
+        if info is None:
+            s = {"documents": 0, "chunks": 0, "embedder": index.config.embedder,
+                 "dimension": index.config.dimension, "chunking": index.config.chunking, "collection": None}
+        else:
+            docs, chunks = index.manifest.totals(info.name)
+            s = {"documents": docs, "chunks": chunks, "embedder": info.config.embedder,
+                 "dimension": info.config.dimension, "chunking": info.config.chunking, "collection": info.name,
+                 "runtime": info.config.runtime, "matches_settings": info.config == index.config}
+    except RagError as e:
+        _fail(e)
+    if as_json:
+        print(json.dumps(s))
+        return
+    for k, v in s.items():
+        out.print(f"{k:>17}: {v}", highlight=False)
+    if info is not None and not s["matches_settings"]:
+        err.print("[yellow]settings differ from the index: run `rag reindex`[/yellow]")
+
+
+@app.command()
+def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths or exact titles.")) -> None:
+    """Remove documents from the index."""
+    from ingest import Ingestor
+    from rag.index import Index
+
+    try:
+        results = Ingestor(Index(_settings())).delete(keys)
+    except RagError as e:
+        _fail(e)
+    for r in results:
+        if r.status == "failed":
+            err.print(f"[red]not removed[/red] {r.path}: {r.reason}", highlight=False)
+        else:
+            out.print(f"removed {r.title} ({r.doc_id})", highlight=False)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except RagError as e:  # anything a command didn't map itself
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()

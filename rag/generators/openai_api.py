@@ -1,0 +1,70 @@
+"""Generator over any OpenAI-compatible chat endpoint (OpenAI, llama.cpp server, vLLM, Ollama...)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..errors import GeneratorError
+from ..settings import Settings
+from ..types import Message
+from .base import generators
+
+
+class OpenAIGenerator:
+    name = "openai"
+
+    def __init__(self, base_url: str | None, model: str, api_key: str | None = None,
+                 timeout: float = 60.0, max_retries: int = 2, context_window: int = 8192) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise GeneratorError("the openai package is not installed: run `make setup`") from None
+        # Local endpoints ignore the key but the client insists on one; for api.openai.com
+        # None lets the client fall back to OPENAI_API_KEY.
+        if api_key is None and base_url is not None:
+            api_key = "not-needed"
+        try:
+            self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
+                                         max_retries=max_retries)
+        except openai.OpenAIError as e:
+            raise GeneratorError(f"no API key for api.openai.com: set RAG_OPENAI_API_KEY ({e})") from e
+        self.model = model
+        self.context_window = context_window
+        self.timeout = timeout
+
+    def generate(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        import openai
+
+        try:
+            stream = self._client.chat.completions.create(
+                model=self.model, messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=max_tokens, temperature=0, stream=True)
+            for chunk in stream:
+                if chunk.choices and (text := chunk.choices[0].delta.content):
+                    yield text
+        except openai.OpenAIError as e:
+            raise GeneratorError(self._explain(e)) from e
+
+    def _explain(self, e: Exception) -> str:
+        import openai
+
+        url = str(self._client.base_url).rstrip("/")
+        if isinstance(e, openai.AuthenticationError):
+            return f"{url} rejected the API key: check RAG_OPENAI_API_KEY"
+        if isinstance(e, openai.APITimeoutError):  # before APIConnectionError, its base class
+            return f"{url} did not answer within {self.timeout:g} s: check the server or RAG_OPENAI_TIMEOUT_S"
+        if isinstance(e, openai.APIConnectionError):
+            return f"cannot connect to {url}: is the server running? check RAG_OPENAI_BASE_URL"
+        if isinstance(e, openai.NotFoundError):
+            return (f"{url} answered 404 for model {self.model!r}: check RAG_OPENAI_MODEL, and that "
+                    "RAG_OPENAI_BASE_URL ends in /v1")
+        if isinstance(e, openai.RateLimitError):
+            return f"{url} is rate limiting us or the quota is used up: try again later"
+        message = getattr(e, "message", None) or str(e)
+        return f"{url} failed: {message}"
+
+
+@generators.register("openai")
+def openai_generator(settings: Settings) -> OpenAIGenerator:
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIGenerator(settings.openai_base_url, settings.openai_model, key,
+                           settings.openai_timeout_s, settings.openai_max_retries)

@@ -1,0 +1,167 @@
+"""The manifest: which files map to which documents in which collection, and which collection is live.
+
+SQLite (WAL) so several processes (CLI, app sessions) can read while one writes. Every collection row
+records the embedder and chunking it was built with, so vectors from different models never mix.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY, embedder TEXT NOT NULL, runtime TEXT NOT NULL, dimension INTEGER NOT NULL,
+    chunking TEXT NOT NULL, state TEXT NOT NULL, created REAL NOT NULL, rev INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL, doc_id TEXT NOT NULL, title TEXT NOT NULL, doc_type TEXT NOT NULL,
+    pages INTEGER NOT NULL, chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, added REAL NOT NULL,
+    PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS paths (
+    collection TEXT NOT NULL, path TEXT NOT NULL, doc_id TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime REAL NOT NULL, PRIMARY KEY (collection, path));
+CREATE TABLE IF NOT EXISTS pending (collection TEXT NOT NULL, doc_id TEXT NOT NULL,
+    PRIMARY KEY (collection, doc_id));
+"""
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What vectors in a collection depend on."""
+
+    embedder: str
+    runtime: str
+    dimension: int
+    chunking: dict
+
+    def describe(self) -> str:
+        c = self.chunking
+        return f"{self.embedder} ({self.runtime}, {self.dimension}-d), chunks {c.get('tokens')}/{c.get('overlap')} tokens"
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    config: IndexConfig
+    state: str
+    rev: int
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    doc_id: str
+    title: str
+    doc_type: str
+    pages: int
+    chunks: int
+    bytes: int
+    added: float
+    paths: tuple[str, ...]
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # collections -------------------------------------------------------------------------------
+    def _info(self, row) -> CollectionInfo:
+        name, emb, rt, dim, chunking, state, rev = row
+        return CollectionInfo(name, IndexConfig(emb, rt, dim, json.loads(chunking)), state, rev)
+
+    _COLS = "name, embedder, runtime, dimension, chunking, state, rev"
+
+    def active(self) -> CollectionInfo | None:
+        row = self._db.execute(f"SELECT {self._COLS} FROM collections WHERE state='active'").fetchone()
+        return self._info(row) if row else None
+
+    def collections(self, state: str | None = None) -> list[CollectionInfo]:
+        q = f"SELECT {self._COLS} FROM collections" + (" WHERE state=?" if state else "")
+        return [self._info(r) for r in self._db.execute(q, (state,) if state else ())]
+
+    def create_collection(self, name: str, config: IndexConfig, state: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO collections VALUES (?,?,?,?,?,?,?,0)",
+                       (name, config.embedder, config.runtime, config.dimension,
+                        json.dumps(config.chunking, sort_keys=True), state, time.time()))
+
+    def activate(self, name: str) -> None:
+        """The atomic switch: one transaction retires the old collection and activates the new."""
+        with self.transaction() as db:
+            db.execute("UPDATE collections SET state='retired' WHERE state='active'")
+            db.execute("UPDATE collections SET state='active' WHERE name=?", (name,))
+
+    def forget_collection(self, name: str) -> None:
+        with self.transaction() as db:
+            for table in ("documents", "paths", "pending"):
+                db.execute(f"DELETE FROM {table} WHERE collection=?", (name,))
+            db.execute("DELETE FROM collections WHERE name=?", (name,))
+
+    def bump(self, db: sqlite3.Connection, collection: str) -> None:
+        db.execute("UPDATE collections SET rev=rev+1 WHERE name=?", (collection,))
+
+    # documents and paths -----------------------------------------------------------------------
+    def path_entry(self, collection: str, path: str) -> tuple[str, int, float] | None:
+        return self._db.execute("SELECT doc_id, size, mtime FROM paths WHERE collection=? AND path=?",
+                                (collection, path)).fetchone()
+
+    def has_doc(self, collection: str, doc_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM documents WHERE collection=? AND doc_id=?",
+                                (collection, doc_id)).fetchone() is not None
+
+    def doc_title(self, collection: str, doc_id: str) -> str:
+        row = self._db.execute("SELECT title FROM documents WHERE collection=? AND doc_id=?",
+                               (collection, doc_id)).fetchone()
+        return row[0] if row else doc_id
+
+    def paths(self, collection: str, doc_id: str | None = None) -> list[str]:
+        q = "SELECT path FROM paths WHERE collection=?" + (" AND doc_id=?" if doc_id else "") + " ORDER BY path"
+        return [r[0] for r in self._db.execute(q, (collection, doc_id) if doc_id else (collection,))]
+
+    def documents(self, collection: str) -> list[DocumentRow]:
+        rows = self._db.execute(
+            "SELECT doc_id, title, doc_type, pages, chunks, bytes, added FROM documents WHERE collection=? "
+            "ORDER BY added DESC", (collection,)).fetchall()
+        return [DocumentRow(*r, paths=tuple(self.paths(collection, r[0]))) for r in rows]
+
+    def totals(self, collection: str) -> tuple[int, int]:
+        n, c = self._db.execute("SELECT COUNT(*), COALESCE(SUM(chunks),0) FROM documents WHERE collection=?",
+                                (collection,)).fetchone()
+        return n, c
+
+    def orphaned_docs(self, db: sqlite3.Connection, collection: str) -> list[str]:
+        """Documents no path points to any more."""
+        return [r[0] for r in db.execute(
+            "SELECT doc_id FROM documents d WHERE collection=? AND NOT EXISTS "
+            "(SELECT 1 FROM paths p WHERE p.collection=d.collection AND p.doc_id=d.doc_id)", (collection,))]
+
+    # write-ahead intent: chunks of a pending doc may be in the store without a documents row
+    def mark_pending(self, collection: str, doc_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO pending VALUES (?,?)", (collection, doc_id))
+
+    def pending(self, collection: str) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT doc_id FROM pending WHERE collection=?", (collection,))]
+
+    def clear_pending(self, db: sqlite3.Connection, collection: str, doc_id: str) -> None:
+        db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, doc_id))

@@ -1,0 +1,75 @@
+"""One typed settings object, built at the entrypoint (CLI, app) and passed down."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # storage
+    data_dir: Path = Path("data")
+    chroma_host: str | None = None  # set to use a `chroma run` server instead of the embedded store
+    chroma_port: int = 8000
+
+    # embedding + chunking (recorded in the manifest; changing them needs `rag reindex`)
+    embedder: str = "all-MiniLM-L6-v2"
+    embedder_runtime: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at setup)
+    embed_batch_size: int = 64
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+
+    # ingestion limits: a file over any of them fails alone with a reason
+    max_file_mb: float = 50.0
+    max_pages: int = 2000
+    parse_timeout_s: float = 120.0
+
+    # retrieval
+    retriever: str = "hybrid"
+    reranker: str = "none"
+    top_k: int = 5
+    candidates: int = 50
+    fusion_weight: float = 0.5  # dense share in the weighted score fusion
+
+    # answering
+    generator: str = "extractive"
+    refusal_threshold: float = 0.35  # calibrated top-1 cosine below which we refuse
+    max_context_tokens: int = 1500
+    max_answer_tokens: int = 256
+
+    # local llama.cpp generator
+    local_model_path: Path | None = None  # default: models/<local_model>.gguf
+    local_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    local_context: int = 4096
+    local_threads: int = 2
+
+    # OpenAI-compatible generator
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = Field(default=None)
+    openai_timeout_s: float = 60.0
+    openai_max_retries: int = 2
+
+    # app
+    admin_password: SecretStr | None = None
+    upload_max_mb: float = 50.0
+    allowed_generators: str = "extractive,local,openai"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def models_dir(self) -> Path:
+        return Path(__file__).resolve().parent.parent / "models"

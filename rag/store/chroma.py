@@ -1,0 +1,105 @@
+"""Chroma backend: embedded PersistentClient under the data dir, or HttpClient for a `chroma run` server.
+
+We always pass our own embeddings (Chroma's default embedder downloads a model) and use upsert,
+because `add` silently ignores existing ids.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..errors import StoreError
+from ..settings import Settings
+from ..types import Chunk, Hit
+from .base import COLLECTION_PREFIX, backends
+
+
+class ChromaStore:
+    def __init__(self, collection, max_batch: int) -> None:
+        self._col = collection
+        self.name = collection.name
+        self._max_batch = max_batch
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for i in range(0, len(chunks), self._max_batch):
+            part = chunks[i : i + self._max_batch]
+            self._col.upsert(ids=[c.id for c in part], embeddings=vectors[i : i + len(part)],
+                             documents=[c.text for c in part], metadatas=[c.metadata() for c in part])
+
+    def delete_docs(self, doc_ids: Sequence[str]) -> None:
+        for d in doc_ids:
+            self._col.delete(where={"doc_id": d})
+
+    def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        n = self.count()
+        if n == 0:
+            return []
+        where = None
+        if doc_ids:
+            where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
+        r = self._col.query(query_embeddings=[vector], n_results=min(k, n), where=where,
+                            include=["documents", "metadatas", "distances"])
+        return [Hit(Chunk.from_metadata(i, t, m), score=1.0 - d, dense=1.0 - d)
+                for i, t, m, d in zip(r["ids"][0], r["documents"][0], r["metadatas"][0], r["distances"][0])]
+
+    def get(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        r = self._col.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {i: Chunk.from_metadata(i, t, m) for i, t, m in zip(r["ids"], r["documents"], r["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        offset = 0
+        while True:
+            r = self._col.get(include=["documents", "metadatas"], limit=self._max_batch, offset=offset)
+            if not r["ids"]:
+                return
+            for i, t, m in zip(r["ids"], r["documents"], r["metadatas"]):
+                yield Chunk.from_metadata(i, t, m)
+            offset += len(r["ids"])
+
+    def count(self) -> int:
+        return self._col.count()
+
+
+class ChromaBackend:
+    def __init__(self, settings: Settings) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_host:
+                self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                                  settings=chroma_settings)
+                self.client.heartbeat()
+            else:
+                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        except Exception as e:
+            where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
+            raise StoreError(f"cannot open the Chroma store at {where}: {str(e)[:160]}") from None
+        self.max_batch = min(self.client.get_max_batch_size(), 5000)
+
+    def open(self, name: str) -> ChromaStore:
+        col = self.client.get_or_create_collection(name, embedding_function=None,
+                                                   configuration={"hnsw": {"space": "cosine"}})
+        return ChromaStore(col, self.max_batch)
+
+    def drop(self, name: str) -> None:
+        try:
+            self.client.delete_collection(name)
+        except Exception:  # already gone: dropping is idempotent
+            pass
+
+    def names(self) -> list[str]:
+        cols = self.client.list_collections()
+        names = [c if isinstance(c, str) else c.name for c in cols]
+        return [n for n in names if n.startswith(COLLECTION_PREFIX)]
+
+
+@backends.register("chroma")
+def _factory(settings: Settings) -> ChromaBackend:
+    return ChromaBackend(settings)
