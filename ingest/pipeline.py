@@ -91,10 +91,14 @@ class Ingestor:
         self.settings = index.settings
         self.progress = progress or (lambda done, total, path: None)
 
-    def _budget(self) -> int:
+    def _window(self) -> int:
+        """Tokens of content the embedder sees: its window less [CLS]/[SEP] and any document prefix."""
         spec = self.index.embedder.spec
-        window = spec.max_tokens - 2 - len(self.index.embedder.count_tokens([spec.document_prefix])
-                                            if spec.document_prefix else [])
+        prefix = self.index.embedder.count_tokens([spec.document_prefix])[0] if spec.document_prefix else 0
+        return spec.max_tokens - 2 - prefix
+
+    def _budget(self) -> int:
+        window = self._window()
         if self.settings.chunk_tokens > window:
             raise ConfigError(f"chunk size {self.settings.chunk_tokens} tokens exceeds the embedder's "
                               f"input window ({window}); set RAG_CHUNK_TOKENS lower")
@@ -205,6 +209,9 @@ class Ingestor:
     def _store_doc(self, collection: str, store: VectorStore, doc_id: str, path: Path,
                    doc: LoadedDocument, budget: int) -> int:
         count = self.index.embedder.count_tokens
+        # the title is embedded with every chunk (not stored in its text): it anchors short chunks
+        header = f"{doc.title[:150]}\n"
+        budget = min(budget, self._window() - count([header])[0])
         chunks: list[Chunk] = []
         headings: list[tuple[int, str]] = []
         for page_no, text in enumerate(doc.pages, start=1):
@@ -220,7 +227,7 @@ class Ingestor:
         step = 512  # bounded memory, and progress stays alive on a 500-page PDF
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
-            store.upsert(part, self.index.embedder.embed_documents([c.text for c in part]))
+            store.upsert(part, self.index.embedder.embed_documents([header + c.text for c in part]))
         return len(chunks)
 
     def _map_paths(self, collection: str, doc_id: str, entries, new_doc=None) -> None:

@@ -3,7 +3,8 @@ import os
 
 # Offline by default: any code path that tries a model hub fails fast instead of hanging.
 for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_TELEMETRY": "1"}.items():
+               "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_TELEMETRY": "1",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error"}.items():
     os.environ.setdefault(_k, _v)
 
 from .errors import ConfigError, DocumentError, GeneratorError, IndexMismatchError, RagError  # noqa: E402

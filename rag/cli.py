@@ -143,6 +143,51 @@ def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths 
         raise typer.Exit(1)
 
 
+@app.command()
+def ask(question: str = typer.Argument(..., help="Your question."),
+        generator: Optional[str] = typer.Option(None, "--generator", "-g", help="extractive, local or openai."),
+        top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
+        as_json: bool = typer.Option(False, "--json")) -> None:
+    """Answer a question from the indexed documents, with citations."""
+    from .service import AnswerService
+
+    try:
+        stream = AnswerService(_settings()).answer(question, generator=generator, top_k=top_k)
+        if as_json:
+            print(json.dumps(stream.collect().to_json()))
+            return
+        streamed = []
+        for piece in stream.stream():
+            streamed.append(piece)
+            out.print(piece, end="", highlight=False, markup=False)
+        out.print()
+    except RagError as e:
+        _fail(e)
+    a = stream.answer
+    if not a.refused and a.text.strip() != "".join(streamed).strip():
+        out.rule("answer with checked citations")
+        out.print(a.text, highlight=False, markup=False)
+    for c in a.citations:
+        out.print(f"[{c.n}] {c.chunk.title}, page {c.chunk.page} (score {c.score:.2f}): {c.span[:160]}",
+                  highlight=False, markup=False)
+    if a.refused and a.sources:
+        out.print("closest sources:", ", ".join(f"{h.chunk.title} p.{h.chunk.page}" for h in a.sources[:3]),
+                  highlight=False, markup=False)
+    for n in a.notes:
+        err.print(f"note: {n}", highlight=False, markup=False)
+
+
+@app.command()
+def ui(port: int = typer.Option(8501, help="Port on 127.0.0.1.")) -> None:
+    """Start the web app on 127.0.0.1."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"),
+           "--server.address", "127.0.0.1", "--server.port", str(port)]
+    raise typer.Exit(subprocess.call(cmd, cwd=root))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -43,7 +43,7 @@ class Index:
         s = self.settings
         spec = model_spec(s.embedder)
         return IndexConfig(spec.name, s.embedder_runtime, spec.dimension,
-                           {"tokens": s.chunk_tokens, "overlap": s.chunk_overlap, "version": 1})
+                           {"tokens": s.chunk_tokens, "overlap": s.chunk_overlap, "title": True, "version": 1})
 
     def active(self) -> CollectionInfo | None:
         return self.manifest.active()

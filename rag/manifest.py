@@ -39,8 +39,8 @@ class IndexConfig:
     chunking: dict
 
     def describe(self) -> str:
-        c = self.chunking
-        return f"{self.embedder} ({self.runtime}, {self.dimension}-d), chunks {c.get('tokens')}/{c.get('overlap')} tokens"
+        c = ", ".join(f"{k}={v}" for k, v in sorted(self.chunking.items()))
+        return f"{self.embedder} ({self.runtime}, {self.dimension}-d; chunking {c})"
 
 
 @dataclass(frozen=True)

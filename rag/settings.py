@@ -30,13 +30,21 @@ class Settings(BaseSettings):
     # retrieval
     retriever: str = "hybrid"
     reranker: str = "none"
+    reranker_path: Path | None = None
     top_k: int = 5
     candidates: int = 50
+    fusion: str = "weighted"  # "weighted" (min-max normalized scores) or "rrf"
     fusion_weight: float = 0.5  # dense share in the weighted score fusion
+    rrf_k: int = 60
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    dedup_jaccard: float = 0.85  # hits whose word sets overlap more than this are collapsed
 
     # answering
     generator: str = "extractive"
     refusal_threshold: float = 0.35  # calibrated top-1 cosine below which we refuse
+    strong_evidence: float = 0.55  # above this, an LLM refusal falls back to the extractive answer
+    extractive_sentences: int = 2
     max_context_tokens: int = 1500
     max_answer_tokens: int = 256
 

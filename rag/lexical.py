@@ -1,0 +1,119 @@
+"""BM25 over the live collection's chunks (bm25s + Snowball stemmer).
+
+The index is versioned by (collection, revision) from the manifest: every ingest bumps the revision,
+so any process (several app workers sharing a Chroma server included) notices and rebuilds or
+reloads. Rebuilding from the store is simpler and safer than patching a sparse matrix in place,
+and bm25s indexes ~100k chunks in seconds.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .types import Chunk
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def lexical_text(chunk: Chunk) -> str:
+    # title and heading count as words of the chunk: "Apollo program" should find its paragraphs
+    return f"{chunk.title}\n{chunk.heading}\n{chunk.text}"
+
+
+class BM25Index:
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.ids: list[str] = []
+        self.doc_ids: list[str] = []
+        self._bm25 = None
+        self._stem = _stemmer()
+
+    def _tokenize(self, texts: list[str], ids: bool):
+        import bm25s
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=ids, show_progress=False)
+
+    def build(self, chunks: Iterable[Chunk]) -> "BM25Index":
+        import bm25s
+
+        chunks = list(chunks)
+        self.ids = [c.id for c in chunks]
+        self.doc_ids = [c.doc_id for c in chunks]
+        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+        if chunks:
+            self._bm25.index(self._tokenize([lexical_text(c) for c in chunks], ids=True), show_progress=False)
+        return self
+
+    def search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        if not self.ids or self._bm25 is None:
+            return []
+        tokens = self._tokenize([query], ids=False)
+        if not any(tokens[0]):
+            return []
+        mask = None
+        if doc_ids:
+            allowed = set(doc_ids)
+            mask = np.array([d in allowed for d in self.doc_ids], dtype=np.float32)
+        docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False,
+                                           weight_mask=mask, n_threads=1)
+        return [(self.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._bm25 is not None and self.ids:
+            self._bm25.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids,
+                                                  "k1": self.k1, "b": self.b}))
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)  # readers never see a half-written index
+
+    @classmethod
+    def load(cls, path: Path) -> "BM25Index":
+        import bm25s
+
+        meta = json.loads((path / "ids.json").read_text())
+        idx = cls(meta["k1"], meta["b"])
+        idx.ids, idx.doc_ids = meta["ids"], meta["doc_ids"]
+        if idx.ids:
+            idx._bm25 = bm25s.BM25.load(str(path), show_progress=False)
+        return idx
+
+
+class LexicalCache:
+    """One BM25 index per process, kept in step with the manifest revision of the live collection."""
+
+    def __init__(self, root: Path, k1: float = 1.2, b: float = 0.75) -> None:
+        self.root = root
+        self.k1, self.b = k1, b
+        self._key: tuple[str, int] | None = None
+        self._index: BM25Index | None = None
+        self._lock = threading.Lock()
+
+    def get(self, collection: str, rev: int, chunks: "callable") -> BM25Index:
+        key = (collection, rev)
+        with self._lock:
+            if self._key == key and self._index is not None:
+                return self._index
+            path = self.root / f"{collection}-r{rev}"
+            try:
+                index = BM25Index.load(path)
+            except (FileNotFoundError, json.JSONDecodeError, ValueError, OSError):
+                index = BM25Index(self.k1, self.b).build(chunks())
+                self.root.mkdir(parents=True, exist_ok=True)
+                index.save(path)
+            for old in self.root.glob("*-r*"):  # keep only the current version on disk
+                if old != path and not old.name.endswith(".tmp"):
+                    shutil.rmtree(old, ignore_errors=True)
+            self._key, self._index = key, index
+            return index

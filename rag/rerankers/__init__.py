@@ -1,0 +1,3 @@
+from .base import Reranker, rerankers
+
+__all__ = ["Reranker", "rerankers"]

@@ -1,0 +1,58 @@
+"""Fusing ranked lists, and collapsing near-duplicate chunks."""
+from __future__ import annotations
+
+from ..text import words
+from ..types import Hit
+
+
+def _minmax(hits: list[Hit]) -> dict[str, float]:
+    if not hits:
+        return {}
+    scores = [h.score for h in hits]
+    lo, hi = min(scores), max(scores)
+    span = hi - lo
+    return {h.chunk.id: (h.score - lo) / span if span > 0 else 1.0 for h in hits}
+
+
+def weighted(dense: list[Hit], lexical: list[Hit], w: float) -> list[Hit]:
+    """w * normalized dense + (1 - w) * normalized BM25; a list that misses a chunk gives it 0."""
+    d, l = _minmax(dense), _minmax(lexical)
+    merged = _merge(dense, lexical)
+    for cid, h in merged.items():
+        h.score = w * d.get(cid, 0.0) + (1 - w) * l.get(cid, 0.0)
+    return sorted(merged.values(), key=lambda h: -h.score)
+
+
+def rrf(dense: list[Hit], lexical: list[Hit], k: int = 60) -> list[Hit]:
+    merged = _merge(dense, lexical)
+    for h in merged.values():
+        h.score = 0.0
+    for ranked in (dense, lexical):
+        for rank, h in enumerate(ranked):
+            merged[h.chunk.id].score += 1.0 / (k + rank + 1)
+    return sorted(merged.values(), key=lambda h: -h.score)
+
+
+def _merge(dense: list[Hit], lexical: list[Hit]) -> dict[str, Hit]:
+    merged: dict[str, Hit] = {}
+    for h in dense:
+        merged[h.chunk.id] = Hit(h.chunk, h.score, dense=h.dense)
+    for h in lexical:
+        if h.chunk.id in merged:
+            merged[h.chunk.id].lexical = h.lexical
+        else:
+            merged[h.chunk.id] = Hit(h.chunk, h.score, lexical=h.lexical)
+    return merged
+
+
+def collapse_near_duplicates(hits: list[Hit], threshold: float) -> list[Hit]:
+    """Keep the best of chunks with the same text (same bytes in two docs, boilerplate pages)."""
+    kept: list[tuple[Hit, set[str]]] = []
+    for h in hits:
+        ws = set(words(h.chunk.text))
+        if any(h.chunk.content_hash and h.chunk.content_hash == k.chunk.content_hash for k, _ in kept):
+            continue
+        if any(ws and len(ws & kw) / len(ws | kw) > threshold for _, kw in kept):
+            continue
+        kept.append((h, ws))
+    return [h for h, _ in kept]

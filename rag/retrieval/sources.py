@@ -1,0 +1,46 @@
+"""What every retriever searches: the live collection's vectors and its BM25 twin."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..index import Index
+from ..lexical import BM25Index, LexicalCache
+from ..store import VectorStore
+from ..types import Hit
+
+
+class SearchSources:
+    def __init__(self, index: Index) -> None:
+        s = index.settings
+        self.index = index
+        self.lexical_cache = LexicalCache(s.data_dir / "bm25", s.bm25_k1, s.bm25_b)
+
+    def live(self) -> tuple[str, int, VectorStore] | None:
+        """The active collection, re-read every query so a finished reindex is picked up at once."""
+        found = self.index.active_store()
+        if found is None:
+            return None
+        info, store = found
+        return info.name, info.rev, store
+
+    def dense(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        live = self.live()
+        if live is None:
+            return []
+        return live[2].query(self.index.embedder.embed_query(query), n, doc_ids)
+
+    def bm25(self) -> tuple[BM25Index, VectorStore] | None:
+        live = self.live()
+        if live is None:
+            return None
+        name, rev, store = live
+        return self.lexical_cache.get(name, rev, store.iter_chunks), store
+
+    def lexical(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        found = self.bm25()
+        if found is None:
+            return []
+        bm25, store = found
+        ranked = bm25.search(query, n, doc_ids)
+        chunks = {c.id: c for c in store.get([i for i, _ in ranked])}
+        return [Hit(chunks[i], s, lexical=s) for i, s in ranked if i in chunks]

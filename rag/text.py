@@ -1,0 +1,74 @@
+"""Small text utilities shared by the extractive answerer, citation checking and evaluation."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Iterable
+
+_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has have having he
+her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
+of off on once only or other our ours ourselves out over own same she should so some such than that the their theirs
+them themselves then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves also did does many much whose""".split())
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of sentences (or lines, for list/table text)."""
+    out = []
+    for m in _SENT.finditer(text):
+        a, b = m.start(), m.end()
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a > 1:
+            out.append((a, b))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    from Stemmer import Stemmer
+
+    return Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words."""
+    return [_stem(w) for w in (t.lower() for t in _WORD.findall(text)) if w not in STOPWORDS]
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+class Idf:
+    """Inverse document frequency over a small set of texts (the retrieved chunks)."""
+
+    def __init__(self, docs: Iterable[list[str]]) -> None:
+        docs = list(docs)
+        self.n = max(len(docs), 1)
+        self.df = Counter(t for d in docs for t in set(d))
+
+    def __call__(self, term: str) -> float:
+        return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
+
+
+def weighted_overlap(query: list[str], target: list[str], idf: Idf) -> float:
+    """Share of the query's idf mass found in the target."""
+    q = set(query)
+    if not q:
+        return 0.0
+    have = set(target)
+    total = sum(idf(t) for t in q)
+    return sum(idf(t) for t in q if t in have) / total if total else 0.0
