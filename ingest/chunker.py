@@ -83,14 +83,39 @@ def _units(text: str, count: TokenCounter, budget: int) -> list[Unit]:
         run_start, run_tokens, first = words[0][0], 0, para
         prev_end = words[0][0]
         for (x, y), wn in zip(words, wcounts):
-            wn = min(wn, budget)  # a single absurd "word" gets truncated by the embedder, not us
+            if wn > budget:  # no whitespace to cut at (dot leaders, a table row without spaces)
+                if run_tokens:
+                    units.append(Unit(run_start, prev_end, run_tokens, first))
+                    first = False
+                # claimed at full budget so each sits alone in its chunk: joined to a neighbour the
+                # text would tokenize differently from the sum of its parts
+                units += [Unit(c, d, budget, first and c == x) for c, d in _split_word(text, x, y, wn, count, budget)]
+                run_tokens, first = 0, False
+                continue
             if run_tokens and run_tokens + wn > budget:
                 units.append(Unit(run_start, prev_end, run_tokens, first))
-                run_start, run_tokens, first = x, 0, False
+                run_tokens, first = 0, False
+            if not run_tokens:
+                run_start = x
             run_tokens += wn
             prev_end = y
-        units.append(Unit(run_start, prev_end, run_tokens, first))
+        if run_tokens:
+            units.append(Unit(run_start, prev_end, run_tokens, first))
     return units
+
+
+def _split_word(text: str, a: int, b: int, n: int, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
+    """Character runs of text[a:b], each within `budget` tokens; sizes follow the measured density."""
+    out = []
+    chars_per_token = (b - a) / max(n, 1)
+    while a < b:
+        size = max(1, min(b - a, int(budget * chars_per_token * 0.9)))
+        while (m := count([text[a : a + size]])[0]) > budget and size > 1:
+            size = max(1, int(size * budget / m * 0.9))
+        out.append((a, a + size))
+        chars_per_token = size / max(m, 1)
+        a += size
+    return out
 
 
 def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,

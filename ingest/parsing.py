@@ -26,9 +26,9 @@ def _limit_memory() -> None:
 
 def check_file(path: Path, max_bytes: int) -> None:
     """Cheap checks done before a file is sent to a worker."""
-    loader_for(path)  # unsupported type -> clear error, no worker round trip
     if not path.is_file():
-        raise DocumentError("not found")
+        raise DocumentError("not found" if not path.exists() else "not a regular file")
+    loader_for(path)  # unsupported type -> clear error, no worker round trip
     size = path.stat().st_size
     if size == 0:
         raise DocumentError("empty: 0 bytes")

@@ -14,6 +14,9 @@ from . import RagError, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions about your documents, with page citations. Offline by default.")
+from .eval.cli import app as eval_app
+
+app.add_typer(eval_app, name="eval")
 err = Console(stderr=True)
 out = Console()
 

@@ -57,18 +57,44 @@ def loader_for(path: Path) -> Loader:
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes to str: UTF-8 (with BOM) first, then a detected encoding; binary junk is refused."""
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Bytes to str: UTF-8 (with BOM) first, then Western single-byte text, then a detected encoding."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError("undecodable text (broken UTF-16)") from None
+    if b"\x00" in data[:4096]:
         raise DocumentError("binary content, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+        pass
+    western = _western(data)
+    if western is not None:
+        return western
+    from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
-        if best is None:
-            raise DocumentError("undecodable text (unknown encoding)") from None
-        return str(best)
+    best = from_bytes(data).best()
+    if best is None:
+        raise DocumentError("undecodable text (unknown encoding)")
+    return str(best)
+
+
+def _western(data: bytes) -> str | None:
+    """Latin-1/cp1252, the commonest non-UTF-8 text: mostly ASCII with an accented letter here and there.
+
+    charset_normalizer alone reads short French or German text as cp1250 ("crème" -> "crčme").
+    Text that is mostly high bytes (Cyrillic, Greek code pages) is left to the detector.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+        return None
+    letters = sum(c.isalpha() for c in text)
+    high = sum(ord(c) > 127 for c in text)
+    return text if high <= 0.3 * max(letters, 1) else None
 
 
 def require_text(pages: list[str]) -> list[str]:

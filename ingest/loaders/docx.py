@@ -16,10 +16,11 @@ class DocxLoader:
 
     def load(self, path: Path, max_pages: int) -> LoadedDocument:
         import docx
+        from docx.opc.exceptions import PackageNotFoundError
 
         try:
             d = docx.Document(str(path))
-        except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as e:
             raise DocumentError(f"corrupt DOCX ({type(e).__name__})") from None
         blocks, first_heading = [], ""
         for block in d.iter_inner_content():
