@@ -2,12 +2,18 @@
 
 A hostile PDF can loop forever or blow up memory inside pypdf; a worker we can kill is the only
 reliable cap. It also lets parsing of the next file overlap with embedding of the current one.
+The worker is `python -m ingest.worker` over pipes rather than multiprocessing, so a user's script
+without an `if __name__ == "__main__"` guard is never re-imported in a child.
 """
 from __future__ import annotations
 
-import multiprocessing
-import resource
-from concurrent.futures import TimeoutError as FutureTimeout
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from rag.errors import DocumentError, RagError
@@ -15,20 +21,14 @@ from rag.errors import DocumentError, RagError
 from .loaders import LoadedDocument, loader_for
 
 WORKER_MEMORY_BYTES = 4 * 1024**3
-
-
-def _limit_memory() -> None:
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
-    except (ValueError, OSError):
-        pass
+_LEN = struct.Struct("!I")
 
 
 def check_file(path: Path, max_bytes: int) -> None:
     """Cheap checks done before a file is sent to a worker."""
-    if not path.is_file():
-        raise DocumentError("not found" if not path.exists() else "not a regular file")
     loader_for(path)  # unsupported type -> clear error, no worker round trip
+    if not path.is_file():
+        raise DocumentError("not found")
     size = path.stat().st_size
     if size == 0:
         raise DocumentError("empty: 0 bytes")
@@ -48,38 +48,84 @@ def parse_file(path: str, max_pages: int) -> LoadedDocument:
         raise DocumentError(f"could not parse ({type(e).__name__}: {str(e)[:100]})") from None
 
 
+def write_frame(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LEN.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream):
+    head = stream.read(_LEN.size)
+    if len(head) < _LEN.size:
+        raise EOFError
+    (n,) = _LEN.unpack(head)
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "ingest.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def call(self, path: str, max_pages: int, timeout_s: float) -> LoadedDocument:
+        write_frame(self.proc.stdin, (path, max_pages))
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
+        if not ready:
+            self.kill()
+            raise DocumentError(f"timed out after {timeout_s:.0f} s while parsing")
+        try:
+            status, value = read_frame(self.proc.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            code = self.proc.wait(timeout=5)
+            raise DocumentError(f"parser crashed (exit code {code}; likely too large or corrupt)") from None
+        if status == "ok":
+            return value
+        raise DocumentError(value)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
 class Parser:
-    """Submits files to one killable worker process; results come back in submission order."""
+    """Parses files one at a time in a killable worker; `submit` returns at once so parsing of the
+    next file overlaps with embedding of the current one."""
 
-    def __init__(self, timeout_s: float, max_pages: int, workers: int = 1) -> None:
-        from pebble import ProcessPool
-
+    def __init__(self, timeout_s: float, max_pages: int) -> None:
         self.timeout_s = timeout_s
         self.max_pages = max_pages
-        # spawn: forking a process that holds torch threads and gRPC/Chroma handles is unsafe
-        self._pool = ProcessPool(max_workers=workers, initializer=_limit_memory,
-                                 context=multiprocessing.get_context("spawn"))
+        self._worker: _Worker | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parser")
 
-    def submit(self, path: Path):
-        return self._pool.schedule(parse_file, args=(str(path), self.max_pages), timeout=self.timeout_s)
+    def _parse(self, path: Path) -> LoadedDocument:
+        if self._worker is None or not self._worker.alive():
+            self._worker = _Worker()  # (re)started after a timeout or crash
+        return self._worker.call(str(path), self.max_pages, self.timeout_s)
 
-    def result(self, future) -> LoadedDocument:
-        from pebble import ProcessExpired
+    def submit(self, path: Path) -> Future:
+        return self._thread.submit(self._parse, path)
 
+    def result(self, future: Future) -> LoadedDocument:
         try:
             return future.result()
-        except FutureTimeout:
-            raise DocumentError(f"timed out after {self.timeout_s:.0f} s while parsing") from None
-        except ProcessExpired as e:
-            raise DocumentError(f"parser crashed (exit code {e.exitcode}; likely too large or corrupt)") from None
-        except RagError:
-            raise
-        except MemoryError:
-            raise DocumentError("too large to parse within the memory limit") from None
+        except (BrokenPipeError, OSError) as e:
+            raise DocumentError(f"parser unavailable ({type(e).__name__})") from None
 
     def close(self) -> None:
-        self._pool.stop()
-        self._pool.join(timeout=5)
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        if self._worker is not None and self._worker.alive():
+            self._worker.proc.stdin.close()
+            try:
+                self._worker.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._worker.kill()
 
     def __enter__(self) -> "Parser":
         return self

@@ -30,7 +30,7 @@ def _block_network(monkeypatch):
     yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_eval() -> Path:
     if not SHARED_EVAL.is_dir():
         pytest.skip(f"evaluation data not found at {SHARED_EVAL} (../shared/eval beside the repo)")

@@ -1,0 +1,31 @@
+"""The parse worker process: reads (path, max_pages) frames on stdin, writes ("ok"|"err", value) frames."""
+from __future__ import annotations
+
+import resource
+import sys
+
+from rag.errors import RagError
+
+from .parsing import WORKER_MEMORY_BYTES, parse_file, read_frame, write_frame
+
+
+def main() -> None:
+    try:  # a decompression bomb hits this cap instead of the machine
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    except (ValueError, OSError):
+        pass
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a chatty library must not corrupt the frame stream
+    while True:
+        try:
+            path, max_pages = read_frame(stdin)
+        except EOFError:
+            return
+        try:
+            write_frame(stdout, ("ok", parse_file(path, max_pages)))
+        except RagError as e:
+            write_frame(stdout, ("err", str(e)))
+
+
+if __name__ == "__main__":
+    main()
