@@ -8,6 +8,7 @@ and bm25s indexes ~100k chunks in seconds.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import threading
 from pathlib import Path
@@ -66,6 +67,24 @@ class BM25Index:
         docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False,
                                            weight_mask=mask, n_threads=1)
         return [(self.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def idf(self, term: str) -> float:
+        """BM25 idf over the whole collection; a term the corpus never uses weighs the most."""
+        n = len(self.ids)
+        i = self._bm25.vocab_dict.get(term) if self._bm25 is not None else None
+        df = 0 if i is None else int(self._bm25.scores["indptr"][i + 1] - self._bm25.scores["indptr"][i])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, query: str, chunks: Sequence[Chunk]) -> float:
+        """Share of the query's idf mass that appears in the given chunks. Questions about things the
+        documents never mention ("Kenya" in a corpus without it) score low even when cosine is middling."""
+        q = set(self._tokenize([query], ids=False)[0])
+        if not q or not self.ids:
+            return 0.0
+        have = set(t for toks in self._tokenize([lexical_text(c) for c in chunks], ids=False) for t in toks) if chunks else set()
+        weights = {t: self.idf(t) for t in q}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")

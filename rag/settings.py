@@ -42,8 +42,8 @@ class Settings(BaseSettings):
 
     # answering
     generator: str = "extractive"
-    refusal_threshold: float = 0.35  # calibrated top-1 cosine below which we refuse
-    strong_evidence: float = 0.55  # above this, an LLM refusal falls back to the extractive answer
+    refusal_threshold: float = 0.55  # calibrated evidence (see AnswerService.evidence) below which we refuse
+    strong_evidence: float = 0.8  # above this, an LLM refusal falls back to the extractive answer
     extractive_sentences: int = 2
     max_context_tokens: int = 1500
     max_answer_tokens: int = 256
