@@ -7,8 +7,12 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
+# a point between digits (4.2, 1.5.3) is not a sentence end
+_SENT = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
+# "Nicholas E. Golovin", "Mr. Smith", "U.S. Army": a point after these does not end a sentence
+_NOT_END = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Col|Lt|Sgt|Capt|Rev|Inc|Ltd|Co|Corp|No|vs|"
+                      r"etc|e\.g|i\.e|approx|est|Fig|Vol|pp|ca|Mt|Ft))\.$")
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has have having he
 her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
@@ -26,7 +30,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b - a > 1:
+        if b - a <= 1:
+            continue
+        if out and _NOT_END.search(text[out[-1][0] : out[-1][1]]) and "\n" not in text[out[-1][1] : a]:
+            out[-1] = (out[-1][0], b)  # glue back what an abbreviation split off
+        else:
             out.append((a, b))
     return out
 

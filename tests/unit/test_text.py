@@ -1,0 +1,21 @@
+from rag.text import Idf, sentences, terms, weighted_overlap
+
+
+def _split(t: str) -> list[str]:
+    return [t[a:b] for a, b in sentences(t)]
+
+
+def test_initials_titles_and_decimals_do_not_end_sentences():
+    t = "Nicholas E. Golovin led it. Mr. Smith joined the U.S. Army in 1961. It grew 4.2 percent!"
+    assert _split(t) == ["Nicholas E. Golovin led it.", "Mr. Smith joined the U.S. Army in 1961.", "It grew 4.2 percent!"]
+
+
+def test_lines_without_punctuation_are_their_own_sentences():
+    assert _split("Revenue 2022\nTotal 4,500\n\nNext.") == ["Revenue 2022", "Total 4,500", "Next."]
+
+
+def test_weighted_overlap_prefers_rare_terms():
+    docs = [terms("the tower opened"), terms("the tower is tall"), terms("Eiffel designed it")]
+    idf = Idf(docs)
+    q = terms("Who designed the tower?")
+    assert weighted_overlap(q, terms("Eiffel designed it"), idf) > weighted_overlap(q, terms("the tower is tall"), idf)
