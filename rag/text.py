@@ -21,10 +21,19 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours yourself yourselves also did does many much whose""".split())
 
 
+_SOFT_BREAK = re.compile(r"(?<=[^\n.!?:;]{50})\n(?=[ \t]*[^\s\-*\u2022\d])")
+
+
+def _join_wrapped_lines(text: str) -> str:
+    """PDF text wraps prose at the page width: a newline after a long line that ends mid-sentence is a
+    space. Short lines (headings, table rows) keep theirs. Same length, so offsets stay valid."""
+    return _SOFT_BREAK.sub(" ", text)
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of sentences (or lines, for list/table text)."""
     out = []
-    for m in _SENT.finditer(text):
+    for m in _SENT.finditer(_join_wrapped_lines(text)):
         a, b = m.start(), m.end()
         while a < b and text[a].isspace():
             a += 1
@@ -32,7 +41,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
             b -= 1
         if b - a <= 1:
             continue
-        if out and _NOT_END.search(text[out[-1][0] : out[-1][1]]) and "\n" not in text[out[-1][1] : a]:
+        if out and _NOT_END.search(text[out[-1][0] : out[-1][1]]) and "\n\n" not in text[out[-1][1] : a]:
             out[-1] = (out[-1][0], b)  # glue back what an abbreviation split off
         else:
             out.append((a, b))

@@ -19,3 +19,10 @@ def test_weighted_overlap_prefers_rare_terms():
     idf = Idf(docs)
     q = terms("Who designed the tower?")
     assert weighted_overlap(q, terms("Eiffel designed it"), idf) > weighted_overlap(q, terms("the tower is tall"), idf)
+
+
+def test_wrapped_pdf_lines_join_but_table_rows_and_headings_do_not():
+    t = ("The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.\n"
+         "Revenue 4,500\nCosts 3,200")
+    assert _split(t) == ["The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.",
+                         "Revenue 4,500", "Costs 3,200"]

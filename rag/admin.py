@@ -1,0 +1,62 @@
+"""What the admin page needs from the library: the password check, the allowed generators, evaluation."""
+from __future__ import annotations
+
+import hmac
+import time
+from pathlib import Path
+from typing import Callable
+
+from .errors import ConfigError
+from .settings import Settings
+
+FAILED_LOGIN_DELAY_S = 1.0  # slows guessing from a script without bothering a person
+
+
+def check_password(given: str, expected: str | None) -> bool:
+    """Constant-time comparison; with no password configured nobody gets in."""
+    if not expected:
+        return False
+    ok = hmac.compare_digest(given.encode(), expected.encode())
+    if not ok:
+        time.sleep(FAILED_LOGIN_DELAY_S)
+    return ok
+
+
+def allowed_generators(settings: Settings) -> list[str]:
+    """Generators a chat user may pick: those the admin allows that are actually installed."""
+    from .generators import generators
+
+    installed = set(generators.names())
+    allowed = [g.strip() for g in settings.allowed_generators.split(",") if g.strip() in installed]
+    if settings.generator in installed and settings.generator not in allowed:
+        allowed.insert(0, settings.generator)  # the configured default is always usable
+    return allowed
+
+
+def is_beir_folder(folder: Path) -> bool:
+    return (folder / "corpus.jsonl").is_file() and (folder / "queries.jsonl").is_file()
+
+
+def beir_folders(*roots: Path) -> list[Path]:
+    """BEIR-layout folders directly under the given roots, to offer in the evaluation panel."""
+    found = []
+    for root in roots:
+        if root.is_dir():
+            found += [p for p in sorted(root.iterdir()) if p.is_dir() and is_beir_folder(p)]
+    return found
+
+
+def retrieval_eval(folder: Path, settings: Settings, log: Callable[[str], None] = lambda m: None) -> dict:
+    """Run the retrieval evaluation on a BEIR folder: {"methods": {method: {metric: value}}, ...}.
+
+    Imported here, not at the top: the evaluation module is optional for the app."""
+    try:
+        from .eval import retrieval
+        prepare, run, methods = retrieval.prepare, retrieval.run, retrieval.default_methods
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"evaluation module unavailable ({e})") from None
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder")
+    cache = settings.data_dir / "eval-cache"
+    prep = prepare(folder, settings, cache, log)
+    return run(prep, methods(settings), log=log)
