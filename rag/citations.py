@@ -86,3 +86,13 @@ def check(answer: str, hits: list[Hit]) -> tuple[str, list[Citation], list[str]]
         pieces.append(claim_text + (" " + "".join(tags) if tags else ""))
     pieces.append(_MARK.sub("", answer[pos:]))
     return "".join(pieces).strip(), citations, notes
+
+
+def grounded(question: str, cites: list[Citation], min_overlap: float = 0.2) -> bool:
+    """Whether some cited span is about the question (shares enough of its rarer words)."""
+    q = terms(question)
+    if not q:
+        return bool(cites)
+    spans = [terms(c.span) for c in cites]
+    idf = Idf(spans + [q])
+    return any(weighted_overlap(q, t, idf) >= min_overlap for t in spans)

@@ -75,7 +75,10 @@ class AnswerService:
         name = name or self.settings.generator
         with self._lock:
             if name not in self._generators:
-                self._generators[name] = generators.create(name, self.settings)
+                gen = generators.create(name, self.settings)
+                if hasattr(gen, "use_embedder"):  # the extractive one re-scores sentences with our model
+                    gen.use_embedder(self.index.embedder)
+                self._generators[name] = gen
             return self._generators[name]
 
     def reranker(self) -> Reranker:
@@ -128,18 +131,28 @@ class AnswerService:
                     first = False
                 yield p
 
+        def quote(reason: str) -> str:
+            ans.notes.append(reason)
+            return "".join(self.generator("extractive").generate(messages, s.max_answer_tokens))
+
         def finish(text: str) -> None:
             ans.timings["total_s"] = time.perf_counter() - t0
-            if is_refusal(text) and gen.name != "extractive" and evidence >= s.strong_evidence:
+            llm = gen.name != "extractive"
+            if llm and is_refusal(text) and evidence >= s.strong_evidence:
                 # small models refuse answerable questions; strong evidence -> quote it instead
-                text = "".join(self.generator("extractive").generate(messages, s.max_answer_tokens))
-                ans.notes.append("the model declined although the sources match well; showing quoted sentences")
+                text = quote("the model declined although the sources match well; showing quoted sentences")
+            if not is_refusal(text):
+                ans.text, ans.citations, notes = citations.check(text, used)
+                ans.notes += notes
+                if llm and not citations.grounded(question, ans.citations):
+                    # nothing the model said rests on text about the question: an off-topic answer,
+                    # or an instruction planted in a document that it obeyed
+                    text = quote("the model's answer did not rest on sources about the question; showing quoted sentences")
+                    if not is_refusal(text):
+                        ans.text, ans.citations, _ = citations.check(text, used)
             if is_refusal(text):
-                ans.refused, ans.text = True, REFUSAL
-                return
-            ans.text, ans.citations, notes = citations.check(text, used)
-            ans.notes += notes
-            if not ans.citations:
+                ans.refused, ans.text, ans.citations = True, REFUSAL, []
+            elif not ans.citations:
                 ans.notes.append("no sentence of the answer could be matched to a source")
 
         return AnswerStream(ans, pieces(), finish)

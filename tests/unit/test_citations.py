@@ -55,3 +55,11 @@ def test_citations_renumber_in_order_of_appearance():
     assert [c.n for c in cites] == [1, 2]
     assert [c.chunk.id for c in cites] == ["c2", "c1"]
     assert text.index("[1]") < text.index("[2]")
+
+
+def test_grounded_needs_a_cited_span_about_the_question():
+    _, on_topic, _ = citations.check("The Eiffel Tower opened in 1889 [1].", HITS)
+    assert citations.grounded("When did the Eiffel Tower open?", on_topic)
+    _, off_topic, _ = citations.check("Photosynthesis turns sunlight into chemical energy [2].", HITS)
+    assert not citations.grounded("When did the Eiffel Tower open?", off_topic)
+    assert not citations.grounded("When did the Eiffel Tower open?", [])
