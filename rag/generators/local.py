@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import GeneratorError
 from ..settings import Settings

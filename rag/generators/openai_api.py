@@ -1,7 +1,7 @@
 """Generator over any OpenAI-compatible chat endpoint (OpenAI, llama.cpp server, vLLM, Ollama...)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import GeneratorError
 from ..settings import Settings

@@ -10,7 +10,8 @@ from rag.types import system, user
 # A made-up fact, so a right answer proves the messages reached the model.
 QUESTION = [
     system("Answer in one short sentence using only the context."),
-    user("Context: [1] The Zorblat footbridge opened in 1923.\n\nQuestion: When did the Zorblat footbridge open?"),
+    user("Context: [1] The Zorblat footbridge opened in 1923.\n\n"
+         "Question: When did the Zorblat footbridge open?"),
 ]
 ESSAY = [user("Write a long, detailed essay about the history of bridges.")]
 
