@@ -13,6 +13,7 @@ import select
 import struct
 import subprocess
 import sys
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,14 +22,15 @@ from rag.errors import DocumentError, RagError
 from .loaders import LoadedDocument, loader_for
 
 WORKER_MEMORY_BYTES = 4 * 1024**3
+WALL_FACTOR = 5  # a parse may take this many times its CPU limit in wall time on a loaded machine
 _LEN = struct.Struct("!I")
 
 
 def check_file(path: Path, max_bytes: int) -> None:
     """Cheap checks done before a file is sent to a worker."""
+    if not path.is_file():  # first: a mistyped folder name is "not found", not "unsupported type"
+        raise DocumentError("not found" if not path.exists() else "not a regular file")
     loader_for(path)  # unsupported type -> clear error, no worker round trip
-    if not path.is_file():
-        raise DocumentError("not found")
     size = path.stat().st_size
     if size == 0:
         raise DocumentError("empty: 0 bytes")
@@ -65,6 +67,16 @@ def read_frame(stream):
     return pickle.loads(data)
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc); None where that is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class _Worker:
     def __init__(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "ingest.worker"], stdin=subprocess.PIPE,
@@ -73,10 +85,7 @@ class _Worker:
 
     def call(self, path: str, max_pages: int, timeout_s: float) -> LoadedDocument:
         write_frame(self.proc.stdin, (path, max_pages))
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
-        if not ready:
-            self.kill()
-            raise DocumentError(f"timed out after {timeout_s:.0f} s while parsing")
+        self._wait(timeout_s)
         try:
             status, value = read_frame(self.proc.stdout)
         except (EOFError, pickle.UnpicklingError):
@@ -85,6 +94,18 @@ class _Worker:
         if status == "ok":
             return value
         raise DocumentError(value)
+
+    def _wait(self, timeout_s: float) -> None:
+        """Until the worker answers. The limit is the worker's CPU time, so a busy machine (the embedder
+        runs beside it) does not fail a big but valid file; wall time is capped too, for a stuck read."""
+        start, cpu0 = time.monotonic(), _cpu_seconds(self.proc.pid)
+        while not select.select([self.proc.stdout], [], [], 0.5)[0]:
+            wall = time.monotonic() - start
+            cpu = _cpu_seconds(self.proc.pid)
+            used = cpu - cpu0 if cpu is not None and cpu0 is not None else wall
+            if used > timeout_s or wall > WALL_FACTOR * timeout_s:
+                self.kill()
+                raise DocumentError(f"timed out after {timeout_s:.0f} s while parsing")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

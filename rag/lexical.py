@@ -127,6 +127,8 @@ class LexicalCache:
             path = self.root / f"{collection}-r{rev}"
             try:
                 index = BM25Index.load(path)
+                if (index.k1, index.b) != (self.k1, self.b):  # saved with other parameters: rebuild
+                    raise ValueError("bm25 parameters changed")
             except (FileNotFoundError, json.JSONDecodeError, ValueError, OSError):
                 index = BM25Index(self.k1, self.b).build(chunks())
                 self.root.mkdir(parents=True, exist_ok=True)

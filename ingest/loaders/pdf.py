@@ -59,7 +59,9 @@ def _title(reader) -> str:
     try:
         meta = reader.metadata
         t = (meta.title if meta else None) or ""
-        return t.strip() if isinstance(t, str) and 3 <= len(t.strip()) <= 200 else ""
+        t = t.strip() if isinstance(t, str) else ""
+        # an id such as "0000004962-23-000006" (SEC filings) names nothing: the file name is better
+        return t if 3 <= len(t) <= 200 and sum(c.isalpha() for c in t) >= 3 else ""
     except Exception:
         return ""
 

@@ -35,19 +35,18 @@ def mrr_at(ranked: Sequence[str], rels: Mapping[str, int], k: int) -> float:
     return 0.0
 
 
-def ranking_metrics(qrels: Qrels, runs: Mapping[str, Sequence[str]]) -> dict[str, float]:
-    """Mean nDCG@10, Recall@10, Recall@100, MRR@10 over all judged queries (`runs`: doc ids, best first)."""
+def ranking_metrics(qrels: Qrels, runs: Mapping[str, Sequence[str]], k: int = 10) -> dict[str, float]:
+    """Mean nDCG@k, Recall@k, Recall@100, MRR@k over all judged queries (`runs`: doc ids, best first)."""
     qids = [q for q, rels in qrels.items() if any(r > 0 for r in rels.values())]
-    if not qids:
-        return {"ndcg@10": 0.0, "recall@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+    names = (f"ndcg@{k}", f"recall@{k}", "recall@100", f"mrr@{k}")
     sums = Counter()
     for q in qids:
         ranked = _dedup(runs.get(q, ()))
-        sums["ndcg@10"] += ndcg_at(ranked, qrels[q], 10)
-        sums["recall@10"] += recall_at(ranked, qrels[q], 10)
-        sums["recall@100"] += recall_at(ranked, qrels[q], 100)
-        sums["mrr@10"] += mrr_at(ranked, qrels[q], 10)
-    return {m: sums[m] / len(qids) for m in ("ndcg@10", "recall@10", "recall@100", "mrr@10")}
+        sums[names[0]] += ndcg_at(ranked, qrels[q], k)
+        sums[names[1]] += recall_at(ranked, qrels[q], k)
+        sums[names[2]] += recall_at(ranked, qrels[q], 100)
+        sums[names[3]] += mrr_at(ranked, qrels[q], k)
+    return {m: sums[m] / len(qids) if qids else 0.0 for m in names}
 
 
 def _dedup(ranked: Iterable[str]) -> list[str]:

@@ -1,10 +1,21 @@
 """Extractive answerer: no LLM. Quotes the sentences that best match the question, each cited.
 
 Always available and fast; also the fallback when an LLM refuses although the evidence is strong.
+
+Sentences are scored by idf-weighted overlap with the question, a prior for the retrieval rank of
+their source and a bonus when they hold the kind of thing asked for (a number for "how many", a
+date for "when"). When the service lends its embedder (`use_embedder`), the few best candidates are
+re-scored with their own cosine to the question, and the answer is declined when even the best
+sentence is semantically far from it. Measured on XQuAD-en (docs/benchmarks.md): the dense stage
+lifted citation precision from 0.93 to 0.95 and containment from 0.79 to 0.83, and it catches
+questions about things the documents never discuss that share words with them.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
+
+import numpy as np
 
 from ..prompt import REFUSAL, parse_user_message
 from ..settings import Settings
@@ -13,6 +24,40 @@ from ..types import Message
 from .base import generators
 
 MIN_OVERLAP = 0.2  # below this share of the question's idf mass no sentence answers it
+RANK_PRIOR = 0.3  # bonus / (rank + 1): the fused ranking saw the whole chunk, the overlap one sentence
+TYPE_BONUS = 0.2  # the sentence holds the kind of answer the question asks for
+SHORT_PENALTY = 0.1  # fragments of one or two content words are rarely an answer
+RERANK_TOP = 8  # candidates re-scored by sentence embeddings (each costs one short encode)
+DENSE_WEIGHT = 1.0
+MIN_SIMILARITY = 0.3  # best sentence cosine below this: the sources talk around the question
+
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                     r"fifty|hundred|thousand|million|billion|dozen|half|quarter)\b", re.I)
+_DATE = re.compile(r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)[ -]century\b|\b(January|February|March|April|"
+                   r"May|June|July|August|September|October|November|December)\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+def answer_type(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|old|far|large|big|tall|high)\b|\bwhat (percentage|percent|number|amount)\b", q):
+        return "number"
+    if re.search(r"\b(when|what year|which year|what date|what century|what decade)\b", q):
+        return "date"
+    if re.search(r"\bwho(m)?\b", q):
+        return "name"
+    return None
+
+
+def has_type(kind: str | None, sentence: str, question: str) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind == "name":  # a capitalized word the question does not already use
+        asked = set(re.findall(r"\w+", question))
+        return any(w not in asked for w in _NAME.findall(sentence))
+    return False
 
 
 class ExtractiveGenerator:
@@ -21,6 +66,11 @@ class ExtractiveGenerator:
 
     def __init__(self, max_sentences: int = 2) -> None:
         self.max_sentences = max_sentences
+        self.embedder = None
+
+    def use_embedder(self, embedder) -> None:
+        """Lend the index's embedder (already loaded by the service) for the sentence re-scoring."""
+        self.embedder = embedder
 
     def pick(self, question: str, sources) -> list[tuple[int, str, float]]:
         """(source n, sentence, score) of the best sentences, in reading order within a source."""
@@ -34,15 +84,27 @@ class ExtractiveGenerator:
             return []
         toks = [terms(c[3]) for c in cands]
         idf = Idf(toks)
+        kind = answer_type(question)
         scored = []
+        overlap = 0.0
         for (n, rank, i, sent), t in zip(cands, toks):
-            # retrieval rank breaks ties: the fused ranking already saw the whole chunk
-            score = weighted_overlap(q, t, idf) + 0.03 / (rank + 1) - (0.1 if len(t) < 3 else 0.0)
-            scored.append((score, n, rank, i, sent))
-        scored.sort(key=lambda x: -x[0])
-        best = scored[0]
-        if best[0] < MIN_OVERLAP:
+            ov = weighted_overlap(q, t, idf)
+            overlap = max(overlap, ov)
+            score = ov + RANK_PRIOR / (rank + 1) + TYPE_BONUS * has_type(kind, sent, question)
+            scored.append([score - (SHORT_PENALTY if len(t) < 3 else 0.0), n, rank, i, sent])
+        if overlap < MIN_OVERLAP:
             return []
+        scored.sort(key=lambda x: -x[0])
+        if self.embedder is not None:
+            top = scored[:RERANK_TOP]
+            sims = self.embedder.embed_documents([s[4] for s in top]) @ self.embedder.embed_query(question)
+            for s, sim in zip(top, sims):
+                s[0] += DENSE_WEIGHT * float(sim)
+            best_i = max(range(len(top)), key=lambda j: top[j][0])
+            if float(sims[best_i]) < MIN_SIMILARITY:
+                return []
+            scored = sorted(top, key=lambda x: -x[0]) + scored[RERANK_TOP:]
+        best = scored[0]
         picked = [best]
         # a second sentence only from the same source, next to the best: more context, same citation
         for s in scored[1:]:

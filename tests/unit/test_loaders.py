@@ -235,3 +235,40 @@ def test_missing_path_is_reported_as_not_found_whatever_its_name(tmp_path):
     for name in ("gone.pdf", "gone_folder"):
         with pytest.raises(DocumentError, match="not found"):
             check_file(tmp_path / name, 10**6)
+
+
+# --- the sample corpus --------------------------------------------------------------------------
+
+
+def test_the_user_guide_renders_to_a_multi_page_pdf_the_loader_reads(tmp_path):
+    from ingest.sample_pdf import render
+
+    guide = Path(__file__).resolve().parents[2] / "data" / "sample" / "guide.md"
+    pages = render(guide.read_text(encoding="utf-8"), tmp_path / "guide.pdf")
+    doc = load(tmp_path / "guide.pdf")
+    assert pages == len(doc.pages) >= 4
+    assert doc.title == "docqa user guide"
+    text = "\n".join(doc.pages)
+    for phrase in ("rag ingest PATH", "RAG_OPENAI_BASE_URL", "rag reindex", "encrypted: needs a password"):
+        assert phrase in text
+    assert "RAG_ALLOWED_GENERATORS" in text and "`--prune`" not in text  # table kept, inline markers dropped
+
+
+def test_sample_pdf_replaces_characters_a_core_font_cannot_draw(tmp_path):
+    from ingest.sample_pdf import render
+
+    render("# Quotes\n\n\u201cSmart\u201d \u2014 quotes \u2026 and \u65e5\u672c.\n\n- a \u2022 bullet\n", tmp_path / "q.pdf")
+    assert '"Smart" - quotes ... and ??.' in load(tmp_path / "q.pdf").pages[0]
+
+
+def test_pdf_title_comes_from_metadata_unless_it_is_an_id(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    src = make_pdf(tmp_path / "src.pdf", PAGES)
+    for title, expected in [("Harbour Operations Manual", "Harbour Operations Manual"),
+                            ("0000004962-23-000006", "AMEX_2022_10K")]:
+        writer = PdfWriter(clone_from=PdfReader(src))
+        writer.add_metadata({"/Title": title})
+        with open(tmp_path / "AMEX_2022_10K.pdf", "wb") as f:
+            writer.write(f)
+        assert load(tmp_path / "AMEX_2022_10K.pdf").title == expected

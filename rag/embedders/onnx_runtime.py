@@ -1,0 +1,179 @@
+"""ONNX Runtime embedder: the packaged sentence-transformers model, exported once and int8-quantized.
+
+Built at setup time (`python -m rag.embedders.onnx_runtime build`, run by `make setup`) into
+`models/<model>-onnx/`: `torch.onnx.export` of the transformer with mean pooling and L2 normalization
+inside the graph, then `quantize_dynamic` (per-channel int8 weights). The tokenizer is the model's own
+`tokenizer.json` (the one sentence-transformers uses), read with `tokenizers`, so token counts and
+therefore chunks are identical to the torch runtime's; at query time torch is never imported.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import ModelSpec, embedders, model_spec
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the same place as Settings().models_dir
+BUILD_VERSION = 1  # bump when the export recipe changes, so `build` redoes it
+
+
+def model_dir(spec: ModelSpec, models_dir: Path = MODELS_DIR) -> Path:
+    return models_dir / f"{spec.name}-onnx"
+
+
+def _recipe(spec: ModelSpec) -> dict:
+    import onnxruntime
+
+    return {"model": spec.name, "source": spec.path(), "version": BUILD_VERSION, "max_tokens": spec.max_tokens,
+            "onnxruntime": onnxruntime.__version__, "quantization": "dynamic int8, per-channel"}
+
+
+def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -> Path:
+    """Export and quantize; a second call with the same recipe is a no-op. Returns the model folder."""
+    out = model_dir(spec, models_dir)
+    recipe = _recipe(spec)
+    stamp = out / "build.json"
+    if not force and stamp.is_file() and json.loads(stamp.read_text()) == recipe:
+        return out
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(spec.path(), device="cpu")
+    kinds = [type(m).__name__ for m in st]
+    pooling = getattr(st[1], "pooling_mode", "") if len(st) > 1 else ""
+    pooling = tuple(pooling) if isinstance(pooling, (list, tuple)) else (pooling,)
+    if kinds[:2] != ["Transformer", "Pooling"] or pooling != ("mean",) or kinds[2:] not in ([], ["Normalize"]):
+        raise ConfigError(f"the ONNX runtime supports mean-pooled models only; {spec.name} is {kinds} ({pooling})")
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model = Pooled(st[0].auto_model).eval()
+    dummy = st.tokenizer(["a short example sentence"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
+    with torch.no_grad():
+        torch.onnx.export(model, tuple(dummy[n] for n in names), str(tmp / "fp32.onnx"), input_names=names,
+                          output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    quantize_dynamic(str(tmp / "fp32.onnx"), str(tmp / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8)
+    (tmp / "fp32.onnx").unlink()
+    shutil.copy(Path(spec.path()) / "tokenizer.json", tmp / "tokenizer.json")
+    (tmp / "build.json").write_text(json.dumps(recipe, indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)  # a half-built model is never picked up
+    return out
+
+
+class OnnxEmbedder:
+    runtime = "onnx"
+
+    def __init__(self, spec: ModelSpec, batch_size: int = 64, models_dir: Path = MODELS_DIR) -> None:
+        self.spec = spec
+        self.batch_size = batch_size
+        self.folder = model_dir(spec, models_dir)
+        if not (self.folder / "model.onnx").is_file():
+            raise ConfigError(f"the ONNX embedder for {spec.name} is not built: run `python -m "
+                              f"rag.embedders.onnx_runtime build` (`make setup` does it), or set RAG_EMBEDDER_RUNTIME=torch")
+        self._session = None
+        self._lock = threading.Lock()
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._tok.no_padding()
+        self._tok.enable_truncation(spec.max_tokens)
+        self._count = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._count.no_padding()
+        self._count.no_truncation()
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def session(self):
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
+                # idle workers sleep rather than spin: on busy small machines spinning steals the cores
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                self._session = ort.InferenceSession(str(self.folder / "model.onnx"), opts,
+                                                     providers=["CPUExecutionProvider"])
+        return self._session
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.spec.document_prefix + t for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([self.spec.query_prefix + text])[0]
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encs = self._tok.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encs[i].ids))  # similar lengths pad less
+        for a in range(0, len(order), self.batch_size):
+            idx = order[a : a + self.batch_size]
+            width = max(len(encs[i].ids) for i in idx)
+            feed = {n: np.zeros((len(idx), width), dtype=np.int64)
+                    for n in ("input_ids", "attention_mask", "token_type_ids")}
+            for row, i in enumerate(idx):
+                e = encs[i]
+                feed["input_ids"][row, : len(e.ids)] = e.ids
+                feed["attention_mask"][row, : len(e.ids)] = e.attention_mask
+                feed["token_type_ids"][row, : len(e.ids)] = e.type_ids
+            out[idx] = self.session.run(["embedding"], feed)[0]
+        return out
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._count.encode_batch(list(texts), add_special_tokens=False)]
+
+
+@embedders.register("onnx")
+def _factory(spec: ModelSpec, batch_size: int = 64) -> OnnxEmbedder:
+    return OnnxEmbedder(spec, batch_size)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["build"]:
+        print("usage: python -m rag.embedders.onnx_runtime build [--force]", file=sys.stderr)
+        return 2
+    from ..settings import Settings
+
+    settings = Settings()
+    from . import models  # noqa: F401  (the packaged model specs)
+
+    out = build(model_spec(settings.embedder), settings.models_dir, force="--force" in argv)
+    print(f"ONNX embedder ready: {out / 'model.onnx'} ({(out / 'model.onnx').stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

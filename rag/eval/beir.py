@@ -1,0 +1,81 @@
+"""BEIR-layout datasets: `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` (any BEIR folder works).
+
+Each corpus document becomes a small Markdown file (`# Title` then the text) so it goes through the
+same loader, chunker, embedder and store as a user's files; the file name maps back to the BEIR id.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+@dataclass
+class BeirDataset:
+    name: str
+    corpus_path: Path
+    queries: dict[str, str]  # judged queries only
+    qrels: dict[str, dict[str, int]]
+
+    @property
+    def corpus_hash(self) -> str:
+        h = hashlib.sha256()
+        with open(self.corpus_path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()[:16]
+
+
+def _jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load(folder: Path, split: str = "test") -> BeirDataset:
+    corpus, queries = folder / "corpus.jsonl", folder / "queries.jsonl"
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    missing = [p.name for p in (corpus, queries, qrels_path) if not p.is_file()]
+    if missing:
+        raise ConfigError(f"{folder} is not a BEIR-layout folder: missing {', '.join(missing)} "
+                          f"(expected corpus.jsonl, queries.jsonl, qrels/{split}.tsv)")
+    qrels: dict[str, dict[str, int]] = {}
+    with open(qrels_path, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or (i == 0 and not parts[2].strip().lstrip("-").isdigit()):
+                continue  # header or blank line
+            qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
+    texts = {str(q["_id"]): q["text"] for q in _jsonl(queries)}
+    judged = {q: texts[q] for q in qrels if q in texts}
+    if not judged:
+        raise ConfigError(f"no query in {queries} has a judgement in {qrels_path}")
+    return BeirDataset(folder.resolve().name, corpus, judged, {q: qrels[q] for q in judged})
+
+
+def _markdown(doc: dict) -> str:
+    title = " ".join(str(doc.get("title") or "").split())
+    text = str(doc.get("text") or "").strip()
+    return f"# {title}\n\n{text}\n" if title else f"{text}\n"
+
+
+def materialize(ds: BeirDataset, folder: Path) -> tuple[list[Path], dict[str, str]]:
+    """Write each document as `<n>.md` under `folder`; files already there with
+    the same bytes are left alone, so their mtimes (and the ingest cache) stay valid.
+    Returns the files and a file-stem -> BEIR doc id map."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, ids = [], {}
+    for n, doc in enumerate(_jsonl(ds.corpus_path)):
+        did = str(doc["_id"])
+        body = _markdown(doc)
+        if not body.strip():
+            continue  # nothing to index; it simply can't be retrieved
+        path = folder / f"{n:07d}.md"
+        data = body.encode("utf-8")
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        paths.append(path)
+        ids[path.stem] = did
+    return paths, ids

@@ -1,0 +1,182 @@
+"""The manifest (SQLite) and the rules `Index` builds on it, with an in-memory store and no model."""
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from rag.errors import IndexBusyError, IndexMismatchError
+from rag.index import Index, new_collection_name
+from rag.manifest import IndexConfig, Manifest
+from rag.store.memory import MemoryBackend
+from rag.types import Chunk
+
+CONFIG = IndexConfig("all-MiniLM-L6-v2", "torch", 384, {"tokens": 200, "overlap": 32, "version": 1})
+
+
+@pytest.fixture
+def manifest(tmp_path):
+    m = Manifest(tmp_path / "m.sqlite3")
+    yield m
+    m.close()
+
+
+def add_doc(m: Manifest, collection: str, doc_id: str, paths: list[str], chunks: int = 3) -> None:
+    with m.transaction() as db:
+        db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                   (collection, doc_id, f"Title {doc_id}", "text", 1, chunks, 100, 0.0))
+        for p in paths:
+            db.execute("INSERT INTO paths VALUES (?,?,?,?,?)", (collection, p, doc_id, 100, 1.0))
+
+
+def test_a_new_manifest_has_no_active_collection(manifest):
+    assert manifest.active() is None
+    assert manifest.collections() == []
+
+
+def test_collection_config_round_trips_through_sqlite(manifest):
+    manifest.create_collection("docs-a", CONFIG, "active")
+    info = manifest.active()
+    assert info.name == "docs-a" and info.state == "active" and info.rev == 0
+    assert info.config == CONFIG
+
+
+def test_activate_retires_the_old_collection_in_the_same_switch(manifest):
+    manifest.create_collection("docs-old", CONFIG, "active")
+    manifest.create_collection("docs-new", CONFIG, "building")
+    manifest.activate("docs-new")
+    states = {c.name: c.state for c in manifest.collections()}
+    assert states == {"docs-old": "retired", "docs-new": "active"}
+    assert [c.name for c in manifest.collections("active")] == ["docs-new"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(manifest):
+    manifest.create_collection("docs-a", CONFIG, "active")
+    with pytest.raises(RuntimeError):
+        with manifest.transaction() as db:
+            db.execute("INSERT INTO paths VALUES ('docs-a', '/x.md', 'd1', 1, 1.0)")
+            raise RuntimeError("crash between statements")
+    assert manifest.paths("docs-a") == []
+
+
+def test_another_connection_sees_commits_and_never_half_a_transaction(manifest, tmp_path):
+    manifest.create_collection("docs-a", CONFIG, "active")
+    reader = Manifest(tmp_path / "m.sqlite3")
+    with manifest.transaction() as db:
+        db.execute("INSERT INTO paths VALUES ('docs-a', '/x.md', 'd1', 1, 1.0)")
+        assert reader.paths("docs-a") == []  # WAL: readers are not blocked and see the last commit
+    assert reader.paths("docs-a") == ["/x.md"]
+    reader.close()
+
+
+def test_documents_totals_and_paths_per_collection(manifest):
+    manifest.create_collection("docs-a", CONFIG, "active")
+    add_doc(manifest, "docs-a", "d1", ["/b.md", "/a.md"], chunks=4)
+    add_doc(manifest, "docs-a", "d2", ["/c.md"], chunks=2)
+    add_doc(manifest, "docs-other", "d9", ["/z.md"], chunks=50)
+    assert manifest.totals("docs-a") == (2, 6)
+    assert manifest.paths("docs-a", "d1") == ["/a.md", "/b.md"]
+    assert manifest.path_entry("docs-a", "/c.md") == ("d2", 100, 1.0)
+    assert manifest.has_doc("docs-a", "d2") and not manifest.has_doc("docs-a", "d9")
+    assert manifest.doc_title("docs-a", "d1") == "Title d1"
+    assert manifest.doc_title("docs-a", "unknown") == "unknown"
+    assert {d.doc_id: d.paths for d in manifest.documents("docs-a")} == {"d1": ("/a.md", "/b.md"), "d2": ("/c.md",)}
+
+
+def test_a_document_no_path_points_to_is_orphaned(manifest):
+    add_doc(manifest, "docs-a", "d1", ["/a.md", "/b.md"])
+    add_doc(manifest, "docs-a", "d2", ["/c.md"])
+    with manifest.transaction() as db:
+        db.execute("DELETE FROM paths WHERE path IN ('/a.md', '/c.md')")
+        assert manifest.orphaned_docs(db, "docs-a") == ["d2"]
+
+
+def test_pending_marks_are_per_collection_and_cleared_one_by_one(manifest):
+    manifest.mark_pending("docs-a", "d1")
+    manifest.mark_pending("docs-a", "d1")  # idempotent
+    manifest.mark_pending("docs-b", "d2")
+    assert manifest.pending("docs-a") == ["d1"]
+    with manifest.transaction() as db:
+        manifest.clear_pending(db, "docs-a", "d1")
+    assert manifest.pending("docs-a") == [] and manifest.pending("docs-b") == ["d2"]
+
+
+def test_forget_collection_removes_all_its_rows(manifest):
+    manifest.create_collection("docs-a", CONFIG, "retired")
+    add_doc(manifest, "docs-a", "d1", ["/a.md"])
+    manifest.mark_pending("docs-a", "d1")
+    manifest.forget_collection("docs-a")
+    db = sqlite3.connect(manifest.path)
+    for table in ("collections", "documents", "paths", "pending"):
+        assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_collection_names_are_unique_and_prefixed():
+    names = {new_collection_name() for _ in range(50)}
+    assert len(names) == 50 and all(n.startswith("docs-") for n in names)
+
+
+# --- Index rules on top of the manifest ---------------------------------------------------------
+
+
+@pytest.fixture
+def index(settings):
+    return Index(settings, backend=MemoryBackend())
+
+
+def chunk(doc_id: str, i: int = 0) -> Chunk:
+    return Chunk(id=f"{doc_id}:1:{i}", doc_id=doc_id, text=f"text {i}", source="/x", title="t", page=1, start=0, end=6)
+
+
+def test_index_config_comes_from_the_settings_without_loading_the_model(settings):
+    index = Index(settings.model_copy(update={"chunk_tokens": 120, "chunk_overlap": 10}), backend=MemoryBackend())
+    assert index.config.embedder == "all-MiniLM-L6-v2" and index.config.dimension == 384
+    assert index.config.chunking["tokens"] == 120 and index.config.chunking["overlap"] == 10
+    assert index._embedder is None
+
+
+def test_an_index_built_with_other_chunking_is_refused_with_a_reindex_hint(settings):
+    Index(settings, backend=MemoryBackend()).active_store(create=True)
+    other = Index(settings.model_copy(update={"chunk_tokens": 100}), backend=MemoryBackend())
+    with pytest.raises(IndexMismatchError, match=r"200.*100.*run `rag reindex`"):
+        other.active_store()
+
+
+def test_active_store_creates_the_first_collection_only_when_asked(index):
+    assert index.active_store() is None
+    info, store = index.active_store(create=True)
+    assert index.active().name == info.name == store.name
+    assert index.active_store(create=True)[0].name == info.name  # no second collection
+
+
+def test_cleanup_drops_half_built_retired_and_unknown_collections(index):
+    info, store = index.active_store(create=True)
+    index.manifest.create_collection("docs-building", index.config, "building")
+    index.manifest.create_collection("docs-retired", index.config, "retired")
+    for name in ("docs-building", "docs-retired", "docs-stray"):
+        index.backend.open(name).upsert([chunk("d1")], np.ones((1, 384), np.float32))
+    index.cleanup()
+    assert [c.name for c in index.manifest.collections()] == [info.name]
+    assert index.backend.names() == [info.name]
+
+
+def test_cleanup_deletes_chunks_of_documents_a_crash_left_pending(index):
+    info, store = index.active_store(create=True)
+    store.upsert([chunk("kept"), chunk("half", 0), chunk("half", 1)], np.ones((3, 384), np.float32))
+    add_doc(index.manifest, info.name, "kept", ["/kept.md"])
+    index.manifest.mark_pending(info.name, "half")  # chunks written, documents row never committed
+    index.manifest.mark_pending(info.name, "kept")  # committed, only the mark was left
+    index.cleanup()
+    assert {c.doc_id for c in store.iter_chunks()} == {"kept"}
+    assert index.manifest.pending(info.name) == []
+
+
+def test_a_second_writer_is_refused_while_the_lock_is_held(settings):
+    first, second = Index(settings, backend=MemoryBackend()), Index(settings, backend=MemoryBackend())
+    with first.write_lock():
+        with pytest.raises(IndexBusyError, match="another ingest or reindex is running"):
+            with second.write_lock(wait_s=0.3):
+                pass
+    with second.write_lock(wait_s=0.3):  # released on exit
+        pass
