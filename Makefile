@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml
 
 models: deps
 	$(BIN)/python -m rag.local_models
+	# optional int8 ONNX runtime for the embedder (RAG_EMBEDDER_RUNTIME=onnx): ~20 s once, then a stamp check
+	$(BIN)/python -m rag.embedders.onnx_runtime build 2>&1 | tail -1
 
 sample: deps data/sample/guide.pdf
 data/sample/guide.pdf: data/sample/guide.md

@@ -17,7 +17,7 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 _PARA = re.compile(r"\n[ \t]*\n+")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # a sentence ends at . ! ? (optionally closed by quotes/brackets) followed by whitespace
-_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+_SENT_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+")  # group 1: closers stay with their sentence
 _WORD = re.compile(r"\S+")
 
 
@@ -57,7 +57,7 @@ def _spans(text: str) -> list[tuple[int, int, bool, str | None, int]]:
         first = True
         s = 0
         for m2 in list(_SENT_END.finditer(para)) + [None]:
-            e = m2.start() if m2 else len(para)
+            e = m2.end(1) if m2 else len(para)
             seg = para[s:e]
             if seg.strip():
                 lead = len(seg) - len(seg.lstrip())

@@ -63,6 +63,13 @@ def test_no_chunk_exceeds_the_budget_by_the_real_tokenizer(count, budget, overla
     assert max(count([text[p.start : p.end] for p in pieces])) <= budget
 
 
+def test_piece_token_counts_are_exact_even_when_sentences_end_in_brackets_or_quotes(count):
+    closers = " ".join(f"Rule {i} applies (see note {i}.) He said \"stop {i}.\" Done [{i}!]" for i in range(60))
+    for text in (document(), closers):
+        pieces = chunk_text(text, count, 64, 16)
+        assert [p.tokens for p in pieces] == count([text[p.start : p.end] for p in pieces])
+
+
 @pytest.mark.parametrize("budget", [32, 200])
 def test_every_word_of_the_text_lands_in_some_chunk(count, budget):
     text = document()
