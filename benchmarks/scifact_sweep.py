@@ -36,7 +36,7 @@ RETRIEVAL_GRID = [
     {"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "candidates": c} for c in (20, 50, 100, 200)
 ] + [{"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "dedup_jaccard": 1.01}]
 EXPERIMENT_GRID = [{"method": "hybrid", "experiment": e, "fusion_weight": w}
-                   for e in ("lex_text_only", "lex_title_text", "zscore") for w in (0.4, 0.5, 0.6)]
+                   for e in ("lex_text_only", "lex_title_text", "zscore", "complete") for w in (0.4, 0.5, 0.6)]
 CHUNK_GRID = [{"chunk_tokens": t, "chunk_overlap": o} for t, o in ((128, 32), (200, 0), (200, 32), (254, 32))]
 
 
@@ -61,17 +61,50 @@ def _zscore_weighted(dense, lexical, w):
     return sorted(merged.values(), key=lambda h: -h.score)
 
 
+def _complete_retrieve(self, query, k, doc_ids=None):
+    """Hybrid where each candidate gets both scores: BM25 for dense-only chunks, cosine for BM25-only ones,
+    instead of 0 for the list that missed it."""
+    import numpy as np
+
+    from rag.retrieval import fusion
+    from rag.types import Hit
+
+    n = max(k, self.settings.candidates)
+    dense = self.sources.dense(query, n, doc_ids)
+    lexical = self.sources.lexical(query, n, doc_ids)
+    bm25, store = self.sources.bm25()
+    toks = bm25._tokenize([query], ids=False)[0]
+    full = bm25._bm25.get_scores(list(toks)) if toks else np.zeros(len(bm25.ids))
+    pos = getattr(bm25, "_pos", None) or {cid: i for i, cid in enumerate(bm25.ids)}
+    bm25._pos = pos
+    have_lex = {h.chunk.id for h in lexical}
+    lexical = lexical + [Hit(h.chunk, float(full[pos[h.chunk.id]])) for h in dense if h.chunk.id not in have_lex]
+    have_dense = {h.chunk.id for h in dense}
+    missing = [h for h in lexical if h.chunk.id not in have_dense]
+    if missing:
+        qv = self.sources.index.embedder.embed_query(query)
+        got = store._col.get(ids=[h.chunk.id for h in missing], include=["embeddings"])
+        vec = dict(zip(got["ids"], got["embeddings"]))
+        dense = dense + [Hit(h.chunk, float(np.asarray(vec[h.chunk.id]) @ qv), dense=float(np.asarray(vec[h.chunk.id]) @ qv))
+                         for h in missing if h.chunk.id in vec]
+    s = self.settings
+    fused = fusion.weighted(dense, lexical, s.fusion_weight)
+    return fusion.collapse_near_duplicates(fused, s.dedup_jaccard)[:k]
+
+
 def experiment(name: str | None):
     """Monkeypatches for ideas not (yet) in the product; restored after the row is scored."""
     import contextlib
 
     from rag import lexical
     from rag.retrieval import fusion
+    from rag.retrieval.retrievers import HybridRetriever
 
     patches = {
         "lex_text_only": (lexical, "lexical_text", lambda c: c.text),
         "lex_title_text": (lexical, "lexical_text", lambda c: f"{c.title}\n{c.text}"),
         "zscore": (fusion, "weighted", _zscore_weighted),
+        "complete": (HybridRetriever, "retrieve", _complete_retrieve),
     }
     if name is None:
         return contextlib.nullcontext()

@@ -18,6 +18,8 @@ import numpy as np
 
 from .types import Chunk
 
+FORMAT = 2  # bump when what `save` writes changes; older saves are rebuilt from the store
+
 
 def _stemmer():
     import Stemmer
@@ -36,6 +38,8 @@ class BM25Index:
         self.ids: list[str] = []
         self.doc_ids: list[str] = []
         self._bm25 = None
+        self._docs: list[str] = []  # document-level twin: one BM25 "document" per source document
+        self._doc_bm25 = None
         self._stem = _stemmer()
 
     def _tokenize(self, texts: list[str], ids: bool):
@@ -52,7 +56,20 @@ class BM25Index:
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
         if chunks:
             self._bm25.index(self._tokenize([lexical_text(c) for c in chunks], ids=True), show_progress=False)
+            self._build_docs(chunks)
         return self
+
+    def _build_docs(self, chunks: list[Chunk]) -> None:
+        import bm25s
+
+        # a document's words = its title once + all its chunk texts; at this level a company name or
+        # topic that one document uses throughout (and the others never) is what scores
+        texts: dict[str, list[str]] = {}
+        for c in chunks:
+            texts.setdefault(c.doc_id, [c.title]).append(c.text)
+        self._docs = list(texts)
+        self._doc_bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+        self._doc_bm25.index(self._tokenize(["\n".join(t) for t in texts.values()], ids=True), show_progress=False)
 
     def search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
         if not self.ids or self._bm25 is None:
@@ -67,6 +84,18 @@ class BM25Index:
         docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False,
                                            weight_mask=mask, n_threads=1)
         return [(self.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def doc_scores(self, query: str) -> dict[str, float]:
+        """doc_id -> BM25 score of the whole document, divided by the best one (0..1); {} when no
+        document matches or there is only one."""
+        if self._doc_bm25 is None or len(self._docs) < 2:
+            return {}
+        tokens = self._tokenize([query], ids=False)[0]
+        if not tokens:
+            return {}
+        scores = self._doc_bm25.get_scores(list(tokens))
+        top = float(scores.max())
+        return {d: float(s) / top for d, s in zip(self._docs, scores) if s > 0} if top > 0 else {}
 
     def idf(self, term: str) -> float:
         """BM25 idf over the whole collection; a term the corpus never uses weighs the most."""
@@ -92,8 +121,10 @@ class BM25Index:
         tmp.mkdir(parents=True)
         if self._bm25 is not None and self.ids:
             self._bm25.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids,
-                                                  "k1": self.k1, "b": self.b}))
+        if self._doc_bm25 is not None:
+            self._doc_bm25.save(str(tmp / "docs"), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids, "docs": self._docs,
+                                                  "k1": self.k1, "b": self.b, "version": FORMAT}))
         shutil.rmtree(path, ignore_errors=True)
         tmp.rename(path)  # readers never see a half-written index
 
@@ -102,10 +133,14 @@ class BM25Index:
         import bm25s
 
         meta = json.loads((path / "ids.json").read_text())
+        if meta.get("version") != FORMAT:
+            raise ValueError("saved by an older version")
         idx = cls(meta["k1"], meta["b"])
-        idx.ids, idx.doc_ids = meta["ids"], meta["doc_ids"]
+        idx.ids, idx.doc_ids, idx._docs = meta["ids"], meta["doc_ids"], meta["docs"]
         if idx.ids:
             idx._bm25 = bm25s.BM25.load(str(path), show_progress=False)
+        if idx._docs:
+            idx._doc_bm25 = bm25s.BM25.load(str(path / "docs"), show_progress=False)
         return idx
 
 

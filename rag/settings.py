@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     fusion: str = "weighted"  # "weighted" (min-max normalized scores) or "rrf"
     fusion_weight: float = 0.5  # dense share in the weighted score fusion
     rrf_k: int = 60
+    doc_prior: float = 0.2  # weight of the whole-document BM25 score added to each hybrid hit (sweep in docs/benchmarks.md)
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     dedup_jaccard: float = 0.85  # hits whose word sets overlap more than this are collapsed

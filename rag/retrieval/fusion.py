@@ -33,6 +33,16 @@ def rrf(dense: list[Hit], lexical: list[Hit], k: int = 60) -> list[Hit]:
     return sorted(merged.values(), key=lambda h: -h.score)
 
 
+def doc_prior(hits: list[Hit], doc_scores: dict[str, float], weight: float) -> list[Hit]:
+    """Add weight * (the chunk's document score, 0..1) and re-sort: in a library of long documents a
+    question that names its subject ("3M", "Ulta Beauty") should stay inside the document about it."""
+    if weight <= 0 or not doc_scores:
+        return hits
+    for h in hits:
+        h.score += weight * doc_scores.get(h.chunk.doc_id, 0.0)
+    return sorted(hits, key=lambda h: -h.score)
+
+
 def _merge(dense: list[Hit], lexical: list[Hit]) -> dict[str, Hit]:
     merged: dict[str, Hit] = {}
     for h in dense:

@@ -38,6 +38,8 @@ class HybridRetriever(DenseRetriever):
         lexical = self.sources.lexical(query, n, doc_ids)
         s = self.settings
         fused = fusion.rrf(dense, lexical, s.rrf_k) if s.fusion == "rrf" else fusion.weighted(dense, lexical, s.fusion_weight)
+        if s.doc_prior > 0 and fused:
+            fused = fusion.doc_prior(fused, self.sources.doc_scores(query), s.doc_prior)
         return fusion.collapse_near_duplicates(fused, s.dedup_jaccard)[:k]
 
 

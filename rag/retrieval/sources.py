@@ -36,6 +36,10 @@ class SearchSources:
         name, rev, store = live
         return self.lexical_cache.get(name, rev, store.iter_chunks), store
 
+    def doc_scores(self, query: str) -> dict[str, float]:
+        found = self.bm25()
+        return found[0].doc_scores(query) if found else {}
+
     def lexical(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         found = self.bm25()
         if found is None:

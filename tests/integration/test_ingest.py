@@ -253,7 +253,8 @@ def test_cli_status_json_reports_the_index(cli, docs):
     s = json.loads(cli("status", "--json").stdout)
     assert {"documents", "chunks", "embedder", "dimension", "chunking", "collection"} <= set(s)
     assert (s["documents"], s["embedder"], s["dimension"]) == (3, "all-MiniLM-L6-v2", 384)
-    assert s["chunks"] > 0 and s["chunking"]["tokens"] == 200 and s["collection"].startswith("docs-")
+    assert s["chunks"] > 0 and s["chunking"]["tokens"] == Settings(_env_file=None).chunk_tokens
+    assert s["collection"].startswith("docs-")
 
 
 def test_cli_delete_and_reindex(cli, docs):

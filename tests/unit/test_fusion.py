@@ -43,3 +43,43 @@ def test_near_duplicates_collapse_to_the_best():
 def test_identical_content_hash_collapses():
     hits = [_hit("a", 0.9, "x y z", h="same"), _hit("b", 0.8, "p q r", h="same")]
     assert len(fusion.collapse_near_duplicates(hits, 0.85)) == 1
+
+
+def test_doc_prior_lifts_hits_of_the_document_the_question_is_about():
+    hits = [_hit("a", 0.60), _hit("b", 0.55), _hit("c", 0.10)]
+    lifted = fusion.doc_prior(hits, {"b": 1.0, "c": 0.5}, 0.2)
+    assert [h.chunk.id for h in lifted] == ["b", "a", "c"]
+    assert abs(lifted[0].score - 0.75) < 1e-9 and abs(lifted[2].score - 0.20) < 1e-9
+
+
+def test_doc_prior_off_or_without_scores_keeps_the_order():
+    hits = [_hit("a", 0.6), _hit("b", 0.5)]
+    assert [h.chunk.id for h in fusion.doc_prior(hits, {"b": 1.0}, 0.0)] == ["a", "b"]
+    assert [h.chunk.id for h in fusion.doc_prior(hits, {}, 0.3)] == ["a", "b"]
+
+
+def _chunk(cid: str, doc: str, text: str, title: str = "") -> Chunk:
+    return Chunk(id=cid, doc_id=doc, text=text, source=f"{doc}.md", title=title or doc, page=1, start=0, end=1)
+
+
+def test_document_bm25_scores_whole_documents_and_normalizes_to_the_best():
+    from rag.lexical import BM25Index
+
+    chunks = [_chunk("1", "boeing", "Commercial airplanes and defense.", "Boeing annual report"),
+              _chunk("2", "boeing", "Gross margin fell because of higher costs."),
+              _chunk("3", "pepsi", "Snacks and beverages in many markets.", "PepsiCo annual report"),
+              _chunk("4", "pepsi", "Gross margin rose on pricing."),
+              _chunk("5", "other", "Nothing relevant here at all.")]
+    index = BM25Index().build(chunks)
+    scores = index.doc_scores("Did Boeing's gross margin improve?")
+    assert scores["boeing"] == 1.0 and 0 < scores["pepsi"] < 0.75 and "other" not in scores
+    assert index.doc_scores("zebra") == {} and index.doc_scores("the") == {}
+
+
+def test_document_bm25_survives_save_and_load(tmp_path):
+    from rag.lexical import BM25Index
+
+    chunks = [_chunk("1", "x", "apples and pears"), _chunk("2", "y", "cars and trucks")]
+    BM25Index().build(chunks).save(tmp_path / "i")
+    loaded = BM25Index.load(tmp_path / "i")
+    assert loaded.doc_scores("trucks") == {"y": 1.0}

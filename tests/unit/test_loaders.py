@@ -1,6 +1,7 @@
 """Every loader, and every way a file can be refused, on fixtures built in tmp_path."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,16 @@ def test_pdf_title_comes_from_metadata_unless_it_is_an_id(tmp_path):
         with open(tmp_path / "AMEX_2022_10K.pdf", "wb") as f:
             writer.write(f)
         assert load(tmp_path / "AMEX_2022_10K.pdf").title == expected
+
+
+def test_the_guide_settings_table_matches_the_real_defaults():
+    from rag import Settings
+
+    guide = (Path(__file__).resolve().parents[2] / "data" / "sample" / "guide.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `RAG_(\w+)` \| (?:`([^`]*)`|\(none\)) \|", guide, re.M)
+    assert len(rows) >= 20
+    fields = Settings.model_fields
+    for name, documented in rows:
+        default = fields[name.lower()].default
+        actual = "" if default is None else str(default).rstrip("0").rstrip(".") if isinstance(default, float) else str(default)
+        assert documented == actual, f"RAG_{name}: guide says {documented!r}, settings.py says {actual!r}"
