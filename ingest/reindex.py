@@ -20,7 +20,7 @@ def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
     with index.write_lock():
         old = m.active()
         paths = [Path(p) for p in m.paths(old.name)] if old else []
-        name = new_collection_name()
+        name = new_collection_name(m.namespace)
         m.create_collection(name, index.config, "building")
         store = index.backend.open(name)
         report = IngestReport()

@@ -57,7 +57,7 @@ class Index:
     def active_store(self, create: bool = False) -> tuple[CollectionInfo, VectorStore] | None:
         info = self.active()
         if info is None and create:
-            name = new_collection_name()
+            name = new_collection_name(self.manifest.namespace)
             self.manifest.create_collection(name, self.config, "active")
             info = self.active()
         if info is None:
@@ -92,8 +92,9 @@ class Index:
                 self.backend.drop(info.name)
                 m.forget_collection(info.name)
         known = {c.name for c in m.collections()}
+        ours = f"{COLLECTION_PREFIX}{m.namespace}-"
         for name in self.backend.names():
-            if name not in known:
+            if name.startswith(ours) and name not in known:
                 self.backend.drop(name)
         active = m.active()
         if active:
@@ -105,5 +106,5 @@ class Index:
                     m.clear_pending(db, active.name, d)
 
 
-def new_collection_name() -> str:
-    return f"{COLLECTION_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+def new_collection_name(namespace: str) -> str:
+    return f"{COLLECTION_PREFIX}{namespace}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS pending (collection TEXT NOT NULL, doc_id TEXT NOT NU
 -- orphaned_docs() runs after every ingested file; without this it scans all paths per document
 -- (quadratic: 2.3 s per file at 4,700 files, 2 ms with it)
 CREATE INDEX IF NOT EXISTS paths_by_doc ON paths (collection, doc_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -73,6 +75,10 @@ class Manifest:
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        # names this data dir's collections, so data dirs sharing one Chroma server never touch
+        # each other's (cleanup drops only unknown collections in its own namespace)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('namespace', ?)", (uuid.uuid4().hex[:8],))
+        self.namespace: str = self._db.execute("SELECT value FROM meta WHERE key='namespace'").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()

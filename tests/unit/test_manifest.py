@@ -113,8 +113,28 @@ def test_forget_collection_removes_all_its_rows(manifest):
 
 
 def test_collection_names_are_unique_and_prefixed():
-    names = {new_collection_name() for _ in range(50)}
-    assert len(names) == 50 and all(n.startswith("docs-") for n in names)
+    names = {new_collection_name("ab12cd34") for _ in range(50)}
+    assert len(names) == 50 and all(n.startswith("docs-ab12cd34-") for n in names)
+
+
+def test_each_data_dir_has_its_own_stable_namespace(tmp_path):
+    a, b = Manifest(tmp_path / "a.sqlite3"), Manifest(tmp_path / "b.sqlite3")
+    assert a.namespace != b.namespace
+    assert Manifest(tmp_path / "a.sqlite3").namespace == a.namespace
+
+
+def test_cleanup_leaves_other_data_dirs_collections_on_a_shared_store(tmp_path):
+    from rag.settings import Settings
+
+    backend = MemoryBackend()  # one store shared by two data dirs, as with one `chroma run` server
+    one = Index(Settings(_env_file=None, data_dir=tmp_path / "one"), backend=backend)
+    two = Index(Settings(_env_file=None, data_dir=tmp_path / "two"), backend=backend)
+    info, _ = one.active_store(create=True)
+    stray = new_collection_name(two.manifest.namespace)  # two's leftover of a killed writer
+    backend.open(stray)
+    with two.write_lock():
+        pass
+    assert info.name in backend.names() and stray not in backend.names()
 
 
 # --- Index rules on top of the manifest ---------------------------------------------------------
@@ -154,11 +174,12 @@ def test_cleanup_drops_half_built_retired_and_unknown_collections(index):
     info, store = index.active_store(create=True)
     index.manifest.create_collection("docs-building", index.config, "building")
     index.manifest.create_collection("docs-retired", index.config, "retired")
-    for name in ("docs-building", "docs-retired", "docs-stray"):
+    stray = new_collection_name(index.manifest.namespace)
+    for name in ("docs-building", "docs-retired", stray, "docs-someone-else"):
         index.backend.open(name).upsert([chunk("d1")], np.ones((1, 384), np.float32))
     index.cleanup()
     assert [c.name for c in index.manifest.collections()] == [info.name]
-    assert index.backend.names() == [info.name]
+    assert sorted(index.backend.names()) == sorted([info.name, "docs-someone-else"])
 
 
 def test_cleanup_deletes_chunks_of_documents_a_crash_left_pending(index):
