@@ -327,3 +327,18 @@ def test_ingest_and_query_through_a_chroma_server(tmp_path, embedder, docs, chro
     hits = store.query(embedder.embed_query("When is paraffin delivered?"), 2)
     assert "first Monday" in hits[0].chunk.text
     assert run_ingest(settings, embedder, docs)["unchanged"] == 3
+
+
+def test_two_data_dirs_share_one_chroma_server_without_touching_each_other(tmp_path, embedder, docs, chroma_server):
+    def settings(name):
+        return Settings(data_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=chroma_server.port,
+                        _env_file=None)
+
+    first, second = settings("first"), settings("second")
+    run_ingest(first, embedder, docs)
+    n = Index(first).active_store()[1].count()
+    run_ingest(second, embedder, docs)  # its writer's cleanup must not see first's collection as stray
+    (docs / "extra.md").write_text("# Extra\n\nA new note about lighthouse keepers.\n")
+    run_ingest(second, embedder, docs)
+    assert Index(first).active_store()[1].count() == n
+    assert Index(second).active_store()[1].count() > n
