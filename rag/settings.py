@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     # answering
     generator: str = "extractive"
-    refusal_threshold: float = 0.55  # calibrated evidence (see AnswerService.evidence) below which we refuse
+    refusal_threshold: float = 0.56  # evidence (AnswerService.evidence) below which we refuse; calibration in docs/benchmarks.md
     strong_evidence: float = 0.8  # above this, an LLM refusal falls back to the extractive answer
     extractive_sentences: int = 2
     max_context_tokens: int = 1500
