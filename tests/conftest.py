@@ -46,8 +46,17 @@ def settings(tmp_path):
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real packaged MiniLM, loaded once per test session."""
+    """The real packaged MiniLM in the default runtime, loaded once per test session."""
     from rag import Settings
     from rag.embedders import create_embedder
 
     return create_embedder(Settings(_env_file=None))
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The sentence-transformers reference runtime."""
+    from rag import Settings
+    from rag.embedders import create_embedder
+
+    return create_embedder(Settings(_env_file=None, embedder_runtime="torch"))

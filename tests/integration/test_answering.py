@@ -52,8 +52,8 @@ def service(tmp_path_factory, embedder):
 
 class TestTorchEmbedder(EmbedderContract):
     @pytest.fixture
-    def embedder(self, embedder):
-        return embedder
+    def embedder(self, torch_embedder):
+        return torch_embedder
 
 
 class TestRetrievers(RetrieverContract):

@@ -28,17 +28,24 @@ class TestOnnxEmbedder(EmbedderContract):
         return onnx
 
 
-def test_counts_tokens_exactly_like_torch_so_chunks_are_identical(onnx, embedder):
-    assert onnx.count_tokens(TEXTS) == embedder.count_tokens(TEXTS)
+def test_counts_tokens_exactly_like_torch_so_chunks_are_identical(onnx, torch_embedder):
+    assert onnx.count_tokens(TEXTS) == torch_embedder.count_tokens(TEXTS)
 
 
 @pytest.mark.slow
-def test_vectors_match_the_torch_reference(onnx, embedder):
+def test_vectors_match_the_torch_reference(onnx, torch_embedder):
     # int8 weights and per-batch activation scales: close to the reference, not equal to it
-    cos = np.sum(onnx.embed_documents(TEXTS) * embedder.embed_documents(TEXTS), axis=1)
+    cos = np.sum(onnx.embed_documents(TEXTS) * torch_embedder.embed_documents(TEXTS), axis=1)
     assert cos.min() > 0.97, cos
     q = "When did the Eiffel Tower open?"
-    assert float(onnx.embed_query(q) @ embedder.embed_query(q)) > 0.98
+    assert float(onnx.embed_query(q) @ torch_embedder.embed_query(q)) > 0.98
+
+
+def test_the_default_runtime_is_onnx_and_the_manifest_records_it(settings):
+    from rag.index import Index
+
+    assert Settings(_env_file=None).embedder_runtime == "onnx"
+    assert Index(settings).config.runtime == "onnx"
 
 
 def test_building_again_is_a_no_op(onnx):
