@@ -45,7 +45,7 @@ class Settings(BaseSettings):
 
     # answering
     generator: str = "extractive"
-    refusal_threshold: float = 0.56  # evidence (AnswerService.evidence) below which we refuse; calibration in docs/benchmarks.md
+    refusal_threshold: float = 0.57  # evidence (AnswerService.evidence) below which we refuse; calibration in docs/benchmarks.md
     strong_evidence: float = 0.8  # above this, an LLM refusal falls back to the extractive answer
     extractive_sentences: int = 2
     max_context_tokens: int = 1500
