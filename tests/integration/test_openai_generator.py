@@ -20,16 +20,11 @@ from rag.generators.openai_api import OpenAIGenerator
 from rag.settings import Settings
 from rag.types import user
 from tests.contracts.generator import ESSAY, QUESTION, GeneratorContract
+from tests.integration.conftest import free_port
 
 # Only the tests that start llama_cpp.server are marked llm/slow; the error mapping needs no model.
 
 MODEL = Settings().models_dir / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
