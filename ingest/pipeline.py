@@ -129,7 +129,7 @@ class Ingestor:
                 done += 1
                 self.progress(done, len(files), res.path)
         if prune:
-            report.results += self._prune(info.name, store, roots)
+            report.results += self.prune(info.name, store, roots)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -270,7 +270,8 @@ class Ingestor:
             self.index.manifest.bump(db, collection)
         self._drop_chunks(collection, orphans)
 
-    def _prune(self, collection: str, store: VectorStore, roots: list[Path]) -> list[FileResult]:
+    def prune(self, collection: str, store: VectorStore, roots: list[Path]) -> list[FileResult]:
+        """Forget indexed files under `roots` that no longer exist (documents left without a file go too)."""
         m = self.index.manifest
         gone = [p for p in m.paths(collection)
                 if any(Path(p).is_relative_to(r) for r in roots) and not Path(p).exists()]

@@ -104,18 +104,10 @@ def reindex(as_json: bool = typer.Option(False, "--json")) -> None:
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Show what is indexed and with which embedder and chunking."""
     from rag.index import Index
+    from rag.library import Library
 
     try:
-        index = Index(_settings())
-        info = index.active()
-        if info is None:
-            s = {"documents": 0, "chunks": 0, "embedder": index.config.embedder,
-                 "dimension": index.config.dimension, "chunking": index.config.chunking, "collection": None}
-        else:
-            docs, chunks = index.manifest.totals(info.name)
-            s = {"documents": docs, "chunks": chunks, "embedder": info.config.embedder,
-                 "dimension": info.config.dimension, "chunking": info.config.chunking, "collection": info.name,
-                 "runtime": info.config.runtime, "matches_settings": info.config == index.config}
+        s = Library(Index(_settings())).status()
     except RagError as e:
         _fail(e)
     if as_json:
@@ -123,7 +115,7 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     for k, v in s.items():
         out.print(f"{k:>17}: {v}", highlight=False)
-    if info is not None and not s["matches_settings"]:
+    if s["collection"] is not None and not s["matches_settings"]:
         err.print("[yellow]settings differ from the index: run `rag reindex`[/yellow]")
 
 

@@ -161,8 +161,8 @@ class Library:
             gone = [Path(p) for p in w.manifest.paths(info.name) if not Path(p).exists()]
             if not gone:
                 return []
-            # _prune forgets vanished files under the given folders: exactly the parents of the gone ones
-            return Ingestor(w)._prune(info.name, store, sorted({p.parent for p in gone}))
+            # prune forgets vanished files under the given folders: exactly the parents of the gone ones
+            return Ingestor(w).prune(info.name, store, sorted({p.parent for p in gone}))
 
     # reads ------------------------------------------------------------------------------------------
     def documents(self, title_filter: str = "") -> list[DocumentRow]:
