@@ -194,6 +194,70 @@ def test_pdf_over_the_page_limit_fails_with_both_numbers(tmp_path):
         load(pdf, max_pages=4)
 
 
+def test_pdf_text_has_plain_line_ends_and_keeps_a_hyphen_that_ends_a_line(tmp_path):
+    # pdfium gives CR LF, and U+FFFE in place of a hyphen that ends a line
+    page = load(make_pdf(tmp_path / "hyphen.pdf", ["Sells ready-\nto-drink tea.\nSecond line."])).pages[0]
+    assert "\r" not in page and "\ufffe" not in page
+    assert "ready-to-drink" in page.replace("\n", "") and page.rstrip().endswith("\nSecond line.")
+
+
+def test_pdf_paragraphs_are_separated_by_a_blank_line_and_lines_are_not(tmp_path):
+    # pdfium gives no blank lines; the chunker prefers to cut at them, so they come from the layout
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "The harbour opens at dawn.\nBoats leave at six.")
+    pdf.ln(8)
+    pdf.multi_cell(0, 6, "Winter timetable\nFerries run hourly.")
+    (tmp_path / "paragraphs.pdf").write_bytes(bytes(pdf.output()))
+    page = load(tmp_path / "paragraphs.pdf").pages[0]
+    assert "dawn.\nBoats leave at six.\n\nWinter timetable\nFerries run hourly." in page
+
+
+def test_pdf_pages_pdfium_fails_on_or_loses_text_on_are_read_with_pypdf(tmp_path, monkeypatch):
+    from ingest.loaders import pdf
+
+    real = pdf._pdfium_pages
+
+    def flaky(path, n):
+        pages = real(path, n)
+        pages[1] = (None, 0)  # the page raised in pdfium
+        pages[2] = ("The", 40)  # 40 objects drawn, 3 characters read: text lost
+        return pages
+
+    monkeypatch.setattr(pdf, "_pdfium_pages", flaky)
+    assert [p.strip() for p in load(make_pdf(tmp_path / "three.pdf", PAGES)).pages] == PAGES
+
+
+def test_pdf_pdfium_cannot_open_is_read_whole_with_pypdf(tmp_path, monkeypatch):
+    from ingest.loaders import pdf
+
+    monkeypatch.setattr(pdf, "_pdfium_pages", lambda path, n: None)  # also: another page count than pypdf's
+    assert [p.strip() for p in load(make_pdf(tmp_path / "three.pdf", PAGES)).pages] == PAGES
+
+
+def test_pdf_page_neither_parser_can_read_is_empty_with_a_warning(tmp_path, monkeypatch):
+    from pypdf import PageObject
+
+    from ingest.loaders import pdf
+
+    real = pdf._pdfium_pages
+
+    def broken_page(self, *a, **kw):
+        raise ValueError("bad content stream")
+
+    def first_fails(path, n):
+        return [(None, 0)] + real(path, n)[1:]
+
+    monkeypatch.setattr(pdf, "_pdfium_pages", first_fails)
+    monkeypatch.setattr(PageObject, "extract_text", broken_page)
+    doc = load(make_pdf(tmp_path / "three.pdf", PAGES))
+    assert [p.strip() for p in doc.pages] == [""] + PAGES[1:]
+    assert doc.warnings == ["1 page(s) could not be read"]
+
+
 def test_parse_file_turns_any_loader_exception_into_a_document_error(tmp_path, monkeypatch):
     from ingest.loaders.text import TextLoader
 
