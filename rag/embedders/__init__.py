@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from . import models, sentence_transformer  # noqa: F401  (register built-ins)
+from . import models, onnx_runtime, sentence_transformer  # noqa: F401  (register built-ins; both import lazily)
 from .base import MODELS, Embedder, ModelSpec, embedders, model_spec
 
 
 def create_embedder(settings: Settings) -> Embedder:
-    if settings.embedder_runtime == "onnx":
-        from . import onnx_runtime  # noqa: F401  (optional: needs onnxruntime + the setup-time export)
     return embedders.create(settings.embedder_runtime, model_spec(settings.embedder), settings.embed_batch_size)
 
 

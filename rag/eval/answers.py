@@ -10,7 +10,6 @@ index, and the questions about held-out documents are asked against it. A good s
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -21,6 +20,8 @@ from ..errors import ConfigError
 from ..service import AnswerService
 from ..settings import Settings
 from ..types import Answer
+from .beir import read_jsonl
+from . import DEFAULT_CACHE
 from .cache import Log, cached_index, fingerprint
 from .metrics import contains_answer, percentile, token_f1
 
@@ -44,16 +45,11 @@ class QASet:
     index_all: bool  # index every document (cheap), or only those the asked questions need
 
 
-def _jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def load(folder: Path) -> QASet:
     folder = folder.resolve()
     if (folder / "qa.jsonl").is_file() and (folder / "docs").is_dir():
         qs = [Question(str(r["id"]), r["question"], list(r["answers"]), Path(r["doc"]).name)
-              for r in _jsonl(folder / "qa.jsonl")]
+              for r in read_jsonl(folder / "qa.jsonl")]
         files = sorted((folder / "docs").glob("*.md"))
         # spread a --limit sample over all articles (the file is grouped by article)
         random.Random(0).shuffle(qs)
@@ -63,7 +59,7 @@ def load(folder: Path) -> QASet:
         pages = {f.name: f.stat().st_size for f in files}
         qs = [Question(r["financebench_id"], r["question"], [r["answer"]], f"{r['doc_name']}.pdf",
                        {(f"{e['doc_name']}.pdf", int(e["evidence_page_num"]) + 1) for e in r.get("evidence", [])})
-              for r in _jsonl(folder / "questions.jsonl")]
+              for r in read_jsonl(folder / "questions.jsonl")]
         # smallest documents first, so --limit N indexes as little as possible
         qs.sort(key=lambda q: (pages.get(q.doc, 1 << 40), q.doc, q.id))
         return QASet(folder.name, files, qs, index_all=False)
@@ -155,6 +151,6 @@ def ask_all(settings: Settings, qa: QASet, generator: str | None, limit: int | N
 
 
 def evaluate(folder: Path, settings: Settings, generator: str | None = None, limit: int | None = None,
-             cache: Path = Path("~/.cache/docqa-eval").expanduser(), log: Log = lambda m: None) -> dict:
+             cache: Path = DEFAULT_CACHE, log: Log = lambda m: None) -> dict:
     qa = load(folder)
     return summarize(qa.name, ask_all(settings, qa, generator, limit, cache, log))

@@ -5,12 +5,12 @@ same loader, chunker, embedder and store as a user's files; the file name maps b
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from .cache import fingerprint
 
 
 @dataclass
@@ -22,14 +22,10 @@ class BeirDataset:
 
     @property
     def corpus_hash(self) -> str:
-        h = hashlib.sha256()
-        with open(self.corpus_path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()[:16]
+        return fingerprint([self.corpus_path])
 
 
-def _jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -48,7 +44,7 @@ def load(folder: Path, split: str = "test") -> BeirDataset:
             if len(parts) < 3 or (i == 0 and not parts[2].strip().lstrip("-").isdigit()):
                 continue  # header or blank line
             qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
-    texts = {str(q["_id"]): q["text"] for q in _jsonl(queries)}
+    texts = {str(q["_id"]): q["text"] for q in read_jsonl(queries)}
     judged = {q: texts[q] for q in qrels if q in texts}
     if not judged:
         raise ConfigError(f"no query in {queries} has a judgement in {qrels_path}")
@@ -67,7 +63,7 @@ def materialize(ds: BeirDataset, folder: Path) -> tuple[list[Path], dict[str, st
     Returns the files and a file-stem -> BEIR doc id map."""
     folder.mkdir(parents=True, exist_ok=True)
     paths, ids = [], {}
-    for n, doc in enumerate(_jsonl(ds.corpus_path)):
+    for n, doc in enumerate(read_jsonl(ds.corpus_path)):
         did = str(doc["_id"])
         body = _markdown(doc)
         if not body.strip():

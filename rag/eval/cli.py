@@ -12,11 +12,11 @@ from rich.table import Table
 
 from ..errors import RagError
 from ..settings import Settings
+from . import DEFAULT_CACHE
 
 app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 err = Console(stderr=True)
 out = Console()
-DEFAULT_CACHE = Path("~/.cache/docqa-eval").expanduser()
 _CACHE = typer.Option(DEFAULT_CACHE, "--cache", envvar="RAG_EVAL_CACHE",
                       help="Where evaluation indexes are kept between runs.")
 

@@ -34,12 +34,11 @@ class HybridRetriever(DenseRetriever):
 
     def retrieve(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         n = max(k, self.settings.candidates)
-        dense = self.sources.dense(query, n, doc_ids)
-        lexical = self.sources.lexical(query, n, doc_ids)
         s = self.settings
+        dense = self.sources.dense(query, n, doc_ids)
+        lexical, doc_scores = self.sources.lexical_and_doc_scores(query, n, doc_ids, docs=s.doc_prior > 0)
         fused = fusion.rrf(dense, lexical, s.rrf_k) if s.fusion == "rrf" else fusion.weighted(dense, lexical, s.fusion_weight)
-        if s.doc_prior > 0 and fused:
-            fused = fusion.doc_prior(fused, self.sources.doc_scores(query), s.doc_prior)
+        fused = fusion.doc_prior(fused, doc_scores, s.doc_prior)
         return fusion.collapse_near_duplicates(fused, s.dedup_jaccard)[:k]
 
 

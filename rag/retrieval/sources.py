@@ -36,15 +36,18 @@ class SearchSources:
         name, rev, store = live
         return self.lexical_cache.get(name, rev, store.iter_chunks), store
 
-    def doc_scores(self, query: str) -> dict[str, float]:
-        found = self.bm25()
-        return found[0].doc_scores(query) if found else {}
-
     def lexical(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
+        return self.lexical_and_doc_scores(query, n, doc_ids, docs=False)[0]
+
+    def lexical_and_doc_scores(self, query: str, n: int, doc_ids: Sequence[str] | None = None,
+                               docs: bool = True) -> tuple[list[Hit], dict[str, float]]:
+        """BM25 hits, and (with `docs`) the whole-document scores from the same index in the same look-up
+        of the live collection (a Chroma server round trip each)."""
         found = self.bm25()
         if found is None:
-            return []
+            return [], {}
         bm25, store = found
         ranked = bm25.search(query, n, doc_ids)
         chunks = {c.id: c for c in store.get([i for i, _ in ranked])}
-        return [Hit(chunks[i], s, lexical=s) for i, s in ranked if i in chunks]
+        hits = [Hit(chunks[i], s, lexical=s) for i, s in ranked if i in chunks]
+        return hits, bm25.doc_scores(query) if docs else {}
