@@ -1,6 +1,6 @@
 """Everything the app shares across browser sessions, built once per server process.
 
-The only module that calls `Settings()` or uses `st.cache_resource`: one settings object, one
+The only module that builds the settings (`load_settings()`) or uses `st.cache_resource`: one settings object, one
 answering service over one index (so one Chroma client per process: the embedded store is not
 multi-process safe), one library and one job runner for long work.
 """
@@ -10,25 +10,20 @@ import logging
 import threading
 
 import streamlit as st
-from pydantic import ValidationError
 
-from rag import ConfigError, Settings
+from rag import Settings
 from rag.index import Index
 from rag.jobs import Jobs
 from rag.library import Library
 from rag.service import AnswerService
+from rag.settings import load_settings
 
 log = logging.getLogger("docqa.app")
 
 
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as e:
-        first = e.errors()[0]
-        name = "RAG_" + str(first["loc"][0]).upper() if first.get("loc") else "a RAG_ setting"
-        raise ConfigError(f"invalid setting {name}: {first['msg']}") from None
+    return load_settings()
 
 
 @st.cache_resource(show_spinner=False)

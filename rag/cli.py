@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from . import RagError, Settings
+from .settings import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions about your documents, with page citations. Offline by default.")
@@ -22,7 +23,7 @@ out = Console()
 
 
 def _settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 def _fail(e: RagError) -> None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
 
 
 class Settings(BaseSettings):
@@ -84,3 +86,13 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return Path(__file__).resolve().parent.parent / "models"
+
+
+def load_settings() -> Settings:
+    """The entrypoints' way to build settings: a bad value (env or .env) is a one-line ConfigError."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        first = e.errors()[0]
+        name = "RAG_" + str(first["loc"][0]).upper() if first.get("loc") else "a RAG_ setting"
+        raise ConfigError(f"invalid setting {name}: {first['msg']}") from None

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import RagError
-from ..settings import Settings
+from ..settings import load_settings
 from . import DEFAULT_CACHE
 
 app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
@@ -50,8 +50,8 @@ def retrieval(dataset_dir: Path = typer.Argument(..., help="BEIR-layout folder: 
     """Index a BEIR dataset with the real ingestion path (cached) and score every retrieval method."""
     from . import retrieval as r
 
-    settings = Settings()
     try:
+        settings = load_settings()
         names = [m.strip() for m in methods.split(",") if m.strip()] if methods else r.default_methods(settings)
         for m in names:  # fail on a typo before minutes of indexing
             r.check_method(settings, m)
@@ -77,8 +77,8 @@ def answers(dataset_dir: Path = typer.Argument(..., help="A QA set in the xquad_
     """Ask a QA set's questions end to end and score answers, citations, pages, refusals and latency."""
     from . import answers as a
 
-    settings = Settings()
     try:
+        settings = load_settings()
         result = a.evaluate(dataset_dir, settings, generator, limit, cache, _log(as_json))
     except RagError as e:
         _fail(e)

@@ -342,3 +342,11 @@ def test_two_data_dirs_share_one_chroma_server_without_touching_each_other(tmp_p
     run_ingest(second, embedder, docs)
     assert Index(first).active_store()[1].count() == n
     assert Index(second).active_store()[1].count() > n
+
+
+def test_cli_a_bad_setting_is_one_line_and_exit_code_2(cli, monkeypatch):
+    monkeypatch.setenv("RAG_DOC_PRIOR", "high")
+    for args in (("status",), ("eval", "answers", ".")):
+        r = cli(*args)
+        assert r.exit_code == 2, r.output
+        assert "invalid setting RAG_DOC_PRIOR" in r.output and "Traceback" not in r.output
