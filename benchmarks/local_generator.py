@@ -43,11 +43,11 @@ def rag_prompt(gen: LocalGenerator, target_tokens: int) -> list:
 def measure(path: Path, threads: int, max_tokens: int, target_tokens: int) -> dict:
     t0 = time.perf_counter()
     gen = LocalGenerator(path, context_window=2048, threads=threads)
-    "".join(gen.generate([user("Say hello.")], max_tokens=8))
+    "".join(gen.chat([user("Say hello.")], max_tokens=8))
     load = time.perf_counter() - t0
     msgs = rag_prompt(gen, target_tokens)
     start, first, pieces = time.perf_counter(), None, []
-    for piece in gen.generate(msgs, max_tokens=max_tokens):
+    for piece in gen.chat(msgs, max_tokens=max_tokens):
         first = first or time.perf_counter()
         pieces.append(piece)
     end = time.perf_counter()

@@ -10,7 +10,7 @@ from . import citations
 from .errors import GeneratorError
 from .generators import Generator, generators
 from .index import Index
-from .prompt import REFUSAL, build_messages, is_refusal
+from .prompt import REFUSAL, fit, is_refusal
 from .rerankers import Reranker, rerankers
 from .retrieval import Retriever, SearchSources, retrievers
 from .settings import Settings
@@ -75,10 +75,8 @@ class AnswerService:
         name = name or self.settings.generator
         with self._lock:
             if name not in self._generators:
-                gen = generators.create(name, self.settings)
-                if hasattr(gen, "use_embedder"):  # the extractive one re-scores sentences with our model
-                    gen.use_embedder(self.index.embedder)
-                self._generators[name] = gen
+                # the extractive generator re-scores sentences with the index's (already loaded) model
+                self._generators[name] = generators.create(name, self.settings, embedder=self.index.embedder)
             return self._generators[name]
 
     def reranker(self) -> Reranker:
@@ -121,11 +119,11 @@ class AnswerService:
         gen = self.generator(generator)
         count = prompt_token_counter(gen)
         budget = min(s.max_context_tokens, gen.context_window - s.max_answer_tokens)
-        messages, used = build_messages(question, hits, budget, count)
+        used = fit(question, hits, budget, count)
 
         def pieces() -> Iterator[str]:
             first = True
-            for p in gen.generate(messages, s.max_answer_tokens):
+            for p in gen.generate(question, used, s.max_answer_tokens):
                 if first:
                     ans.timings["first_token_s"] = time.perf_counter() - t0
                     first = False
@@ -133,7 +131,7 @@ class AnswerService:
 
         def quote(reason: str) -> str:
             ans.notes.append(reason)
-            return "".join(self.generator("extractive").generate(messages, s.max_answer_tokens))
+            return "".join(self.generator("extractive").generate(question, used, s.max_answer_tokens))
 
         def finish(text: str) -> None:
             ans.timings["total_s"] = time.perf_counter() - t0

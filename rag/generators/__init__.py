@@ -1,5 +1,6 @@
-"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF in-process), `openai` (any compatible API)."""
-from . import extractive  # noqa: F401
+"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF in-process), `openai` (any compatible API),
+`fake` (scripted, for tests)."""
+from . import extractive, fake  # noqa: F401
 from .base import Generator, generators
 
 # the LLM backends import heavy clients lazily inside their factories, so registering them is cheap

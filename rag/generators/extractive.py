@@ -4,7 +4,7 @@ Always available and fast; also the fallback when an LLM refuses although the ev
 
 Sentences are scored by idf-weighted overlap with the question, a prior for the retrieval rank of
 their source and a bonus when they hold the kind of thing asked for (a number for "how many", a
-date for "when"). When the service lends its embedder (`use_embedder`), the few best candidates are
+date for "when"). Given an embedder (the index's, passed by the factory), the few best candidates are
 re-scored with their own cosine to the question, and the answer is declined when even the best
 sentence is semantically far from it. Measured on XQuAD-en (docs/benchmarks.md): the dense stage
 lifted citation precision from 0.93 to 0.95 and containment from 0.79 to 0.83, and it catches
@@ -13,14 +13,12 @@ questions about things the documents never discuss that share words with them.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterator, Sequence
 
-import numpy as np
-
-from ..prompt import REFUSAL, parse_user_message
+from ..prompt import REFUSAL
 from ..settings import Settings
 from ..text import Idf, sentences, terms, weighted_overlap
-from ..types import Message
+from ..types import Hit
 from .base import generators
 
 MIN_OVERLAP = 0.2  # below this share of the question's idf mass no sentence answers it
@@ -64,22 +62,19 @@ class ExtractiveGenerator:
     name = "extractive"
     context_window = 100_000
 
-    def __init__(self, max_sentences: int = 2) -> None:
+    def __init__(self, max_sentences: int = 2, embedder=None) -> None:
         self.max_sentences = max_sentences
-        self.embedder = None
+        self.embedder = embedder  # optional: re-scores the best sentences (the index's, already loaded)
 
-    def use_embedder(self, embedder) -> None:
-        """Lend the index's embedder (already loaded by the service) for the sentence re-scoring."""
-        self.embedder = embedder
-
-    def pick(self, question: str, sources) -> list[tuple[int, str, float]]:
+    def pick(self, question: str, hits: Sequence[Hit]) -> list[tuple[int, str, float]]:
         """(source n, sentence, score) of the best sentences, in reading order within a source."""
         q = terms(question)
         cands = []
-        for rank, src in enumerate(sources):
-            for i, (a, b) in enumerate(sentences(src.text)):
-                if not src.text.startswith("#", a):  # a Markdown heading names a topic, it answers nothing
-                    cands.append((src.n, rank, i, src.text[a:b]))
+        for rank, hit in enumerate(hits):
+            text = hit.chunk.text
+            for i, (a, b) in enumerate(sentences(text)):
+                if not text.startswith("#", a):  # a Markdown heading names a topic, it answers nothing
+                    cands.append((rank + 1, rank, i, text[a:b]))
         if not cands:
             return []
         toks = [terms(c[3]) for c in cands]
@@ -115,9 +110,8 @@ class ExtractiveGenerator:
         picked.sort(key=lambda x: (x[2], x[3]))
         return [(n, sent, score) for score, n, _, _, sent in picked]
 
-    def generate(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
-        question, sources = parse_user_message(messages[-1].content)
-        picked = self.pick(question, sources)
+    def generate(self, question: str, hits: Sequence[Hit], max_tokens: int = 256) -> Iterator[str]:
+        picked = self.pick(question, hits)
         if not picked:
             yield REFUSAL
             return
@@ -134,5 +128,5 @@ class ExtractiveGenerator:
 
 
 @generators.register("extractive")
-def _factory(settings: Settings | None = None) -> ExtractiveGenerator:
-    return ExtractiveGenerator(settings.extractive_sentences if settings else 2)
+def _factory(settings: Settings | None = None, *, embedder=None) -> ExtractiveGenerator:
+    return ExtractiveGenerator(settings.extractive_sentences if settings else 2, embedder)

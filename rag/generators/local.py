@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import GeneratorError
+from ..prompt import build_messages
 from ..settings import Settings
-from ..types import Message
+from ..types import Hit, Message
 from .base import generators
 
 _FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && python -m rag.local_models`)"
@@ -47,7 +48,11 @@ class LocalGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self._llama().tokenize(text.encode(), add_bos=False, special=True))
 
-    def generate(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+    def generate(self, question: str, hits: Sequence[Hit], max_tokens: int = 256) -> Iterator[str]:
+        return self.chat(build_messages(question, hits), max_tokens)
+
+    def chat(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        """Raw chat completion over already rendered messages."""
         llm = self._llama()
         with self._busy:
             try:
@@ -62,6 +67,6 @@ class LocalGenerator:
 
 
 @generators.register("local")
-def local_generator(settings: Settings) -> LocalGenerator:
+def local_generator(settings: Settings, *, embedder=None) -> LocalGenerator:
     path = settings.local_model_path or settings.models_dir / f"{settings.local_model}.gguf"
     return LocalGenerator(path, settings.local_context, settings.local_threads)

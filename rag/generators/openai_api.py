@@ -1,11 +1,12 @@
 """Generator over any OpenAI-compatible chat endpoint (OpenAI, llama.cpp server, vLLM, Ollama...)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ..errors import GeneratorError
+from ..prompt import build_messages
 from ..settings import Settings
-from ..types import Message
+from ..types import Hit, Message
 from .base import generators
 
 
@@ -31,7 +32,11 @@ class OpenAIGenerator:
         self.context_window = context_window
         self.timeout = timeout
 
-    def generate(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+    def generate(self, question: str, hits: Sequence[Hit], max_tokens: int = 256) -> Iterator[str]:
+        return self.chat(build_messages(question, hits), max_tokens)
+
+    def chat(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
+        """Raw chat completion over already rendered messages."""
         import openai
 
         try:
@@ -64,7 +69,7 @@ class OpenAIGenerator:
 
 
 @generators.register("openai")
-def openai_generator(settings: Settings) -> OpenAIGenerator:
+def openai_generator(settings: Settings, *, embedder=None) -> OpenAIGenerator:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAIGenerator(settings.openai_base_url, settings.openai_model, key,
                            settings.openai_timeout_s, settings.openai_max_retries)

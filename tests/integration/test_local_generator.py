@@ -30,9 +30,9 @@ class TestLocalGenerator(GeneratorContract):
 
 
 def test_model_is_loaded_once(local_generator):
-    "".join(local_generator.generate([user("Hi")], max_tokens=2))
+    "".join(local_generator.chat([user("Hi")], max_tokens=2))
     llm = local_generator._llm
-    "".join(local_generator.generate([user("Hi")], max_tokens=2))
+    "".join(local_generator.chat([user("Hi")], max_tokens=2))
     assert llm is not None and local_generator._llm is llm
 
 
@@ -44,7 +44,7 @@ def test_count_tokens_uses_the_model_tokenizer(local_generator):
 
 def test_prompt_longer_than_the_context_is_a_generator_error(local_generator):
     with pytest.raises(GeneratorError, match="RAG_MAX_CONTEXT_TOKENS"):
-        "".join(local_generator.generate([user("word " * 3000)], max_tokens=8))
+        "".join(local_generator.chat([user("word " * 3000)], max_tokens=8))
 
 
 def test_missing_model_says_how_to_fix_it(tmp_path):

@@ -79,7 +79,7 @@ class TestOpenAIGenerator(GeneratorContract):
 @pytest.mark.slow
 def test_streams_in_several_pieces(llama_server):
     gen = OpenAIGenerator(llama_server.url, model="local", max_retries=0)
-    assert len(list(gen.generate(ESSAY, max_tokens=16))) > 1
+    assert len(list(gen.generate(*ESSAY, max_tokens=16))) > 1
 
 
 @pytest.mark.llm
@@ -87,13 +87,13 @@ def test_streams_in_several_pieces(llama_server):
 def test_llama_server_ignores_an_unknown_model_name(llama_server):
     # llama_cpp.server falls back to its only model for any name; real OpenAI would answer 404.
     gen = OpenAIGenerator(llama_server.url, model="no-such-model", max_retries=0)
-    assert "1923" in "".join(gen.generate(QUESTION, max_tokens=32))
+    assert "1923" in "".join(gen.generate(*QUESTION, max_tokens=32))
 
 
 def test_wrong_port_is_a_connection_error():
     gen = OpenAIGenerator(f"http://127.0.0.1:{free_port()}/v1", model="local", timeout=5, max_retries=0)
     with pytest.raises(GeneratorError, match="cannot connect to http://127.0.0.1"):
-        list(gen.generate([user("Hi")]))
+        list(gen.chat([user("Hi")]))
 
 
 def test_silent_server_is_a_timeout_error():
@@ -103,7 +103,7 @@ def test_silent_server_is_a_timeout_error():
         gen = OpenAIGenerator(f"http://127.0.0.1:{s.getsockname()[1]}/v1", model="m", timeout=0.5,
                               max_retries=0)
         with pytest.raises(GeneratorError, match="did not answer within 0.5 s"):
-            list(gen.generate([user("Hi")]))
+            list(gen.chat([user("Hi")]))
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_http_errors_become_one_line_generator_errors(status_server, status, mes
     status_server.status = status
     gen = OpenAIGenerator(f"http://127.0.0.1:{status_server.server_port}/v1", model="m", max_retries=0)
     with pytest.raises(GeneratorError, match=message):
-        list(gen.generate([user("Hi")]))
+        list(gen.chat([user("Hi")]))
 
 
 def test_factory_reads_settings_and_needs_no_key_for_a_local_endpoint():
