@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 PIP     := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup deps models sample run ui test test-fast browser-deps clean bench
+.PHONY: setup deps models sample run ui test test-fast lint browser-deps clean bench
 
 setup: deps models sample
 
@@ -43,8 +43,13 @@ ui: setup
 browser-deps:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: setup browser-deps
+test: lint setup browser-deps
 	$(BIN)/python -m pytest -q
+
+# ruff, and import-linter's layers contract in pyproject.toml (app > ingest > rag)
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test-fast: deps
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not llm"

@@ -15,8 +15,8 @@ from typing import Iterator
 import streamlit as st
 
 from app import resources
+from app.services.jobs import Job
 from rag import RagError
-from rag.jobs import Job
 from rag.types import Citation, Hit
 
 log = logging.getLogger("docqa.app")

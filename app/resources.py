@@ -11,10 +11,11 @@ import threading
 
 import streamlit as st
 
+from app.services.jobs import Jobs
+from app.services.library import Library
+from app.services.pages import render_page
 from rag import Settings
 from rag.index import Index
-from rag.jobs import Jobs
-from rag.library import Library
 from rag.service import AnswerService
 from rag.settings import load_settings
 
@@ -63,8 +64,6 @@ def jobs() -> Jobs:
 @st.cache_data(max_entries=64, show_spinner=False)
 def page_image(path: str, page: int, span: str, mtime: float, excerpt: bool = False) -> bytes:
     """A rendered PDF page; `mtime` is part of the cache key so a replaced file is re-rendered."""
-    from rag.pages import render_page
-
     return render_page(path, page, span, excerpt=excerpt)
 
 

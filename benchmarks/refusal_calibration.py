@@ -18,9 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.eval import DEFAULT_CACHE, answers  # noqa: E402
 from rag import Settings  # noqa: E402
-from rag.eval import answers  # noqa: E402
-from rag.eval.cli import DEFAULT_CACHE  # noqa: E402
 
 
 def at(records: list[dict], t: float) -> dict:

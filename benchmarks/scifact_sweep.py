@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.eval import DEFAULT_CACHE  # noqa: E402
+from app.eval import retrieval as r  # noqa: E402
 from rag import Settings  # noqa: E402
-from rag.eval import retrieval as r  # noqa: E402
-from rag.eval.cli import DEFAULT_CACHE  # noqa: E402
 from rag.eval.metrics import ranking_metrics  # noqa: E402
 from rag.index import Index  # noqa: E402
 from rag.lexical import LexicalCache  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.errors import StoreError
 from rag.index import Index, new_collection_name
 
-from .pipeline import FileResult, IngestReport, Ingestor, Progress
+from .pipeline import FileResult, Ingestor, IngestReport, Progress
 
 
 def reindex(index: Index, progress: Progress | None = None) -> IngestReport:

@@ -7,8 +7,8 @@ import streamlit as st
 
 from app import components as ui
 from app import resources
-from rag.admin import allowed_generators, beir_folders, check_password, retrieval_eval
-from rag.library import describe
+from app.services.admin import allowed_generators, beir_folders, check_password, retrieval_eval
+from app.services.library import describe
 
 ROOT = Path(__file__).resolve().parents[2]
 settings = resources.settings()

@@ -7,8 +7,8 @@ import streamlit as st
 
 from app import components as ui
 from app import resources
+from app.services.admin import allowed_generators
 from rag import RagError
-from rag.admin import allowed_generators
 from rag.types import Message
 
 log = logging.getLogger("docqa.app")

@@ -9,8 +9,8 @@ import streamlit as st
 
 from app import components as ui
 from app import resources
+from app.services.library import describe, human_size, supported_suffixes
 from rag import RagError
-from rag.library import describe, human_size, supported_suffixes
 
 ICONS = {"indexed": ":material/check_circle:", "unchanged": ":material/info:", "duplicate": ":material/info:",
          "failed": ":material/error:", "rejected": ":material/block:"}

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def rag_eval(args: list[str], cwd: Path, cache: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}  # the defaults, not a dev's .env
     env["RAG_EVAL_CACHE"] = str(cache)
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args, "--json"], cwd=cwd, env=env,
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "eval", *args, "--json"], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -74,6 +74,6 @@ def test_eval_answers_on_twenty_xquad_questions(shared_eval, tmp_path, cache):
 
 def test_eval_rejects_a_folder_in_no_known_layout(tmp_path, cache):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    proc = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "retrieval", str(tmp_path), "--json"],
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "eval", "retrieval", str(tmp_path), "--json"],
                           cwd=tmp_path, env=env | {"RAG_EVAL_CACHE": str(cache)}, capture_output=True, text=True)
     assert proc.returncode != 0 and "BEIR-layout" in proc.stderr

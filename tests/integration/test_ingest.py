@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.cli import app
 from ingest import Ingestor, reindex
 from ingest.loaders import loader_for
 from rag import IndexMismatchError, Settings
-from rag.cli import app
 from rag.index import Index
 
 pytestmark = pytest.mark.slow  # every test here embeds with the real model
@@ -288,7 +288,7 @@ def test_reindex_killed_midway_keeps_old_index_serving(tmp_path, settings, embed
         (docs / f"filler{i:02}.md").write_text(f"# Filler {i}\n\n{filler(i, 40)}\n")
     total = run_ingest(settings, embedder, docs)["chunks"]
     old = Index(settings).active().name
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "app.cli"]
     env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir)}
     with open(tmp_path / "reindex.log", "wb") as log:
         proc = subprocess.Popen([*rag, "reindex", "--json"], cwd=tmp_path, env=env, stdout=log, stderr=log)

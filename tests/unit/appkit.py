@@ -56,9 +56,9 @@ def app(page: str | None = None, **secrets):
 
 def index_files(*paths: Path) -> None:
     """Index files the way the app would, before the app starts (it then finds a ready library)."""
+    from app.services.library import Library
     from rag import Settings
     from rag.index import Index
-    from rag.library import Library
 
     index = Index(Settings())
     Library(index).ingest(list(paths))

@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from appkit import EIFFEL, app, app_env, index_files, texts, wait_for_job, write  # noqa: F401
+from appkit import EIFFEL, app, index_files, texts, wait_for_job, write
 
 ADMIN = "views/admin.py"
 
 
 @pytest.fixture(autouse=True)
 def no_login_delay(monkeypatch):
-    from rag import admin
+    from app.services import admin
 
     monkeypatch.setattr(admin, "FAILED_LOGIN_DELAY_S", 0)
 

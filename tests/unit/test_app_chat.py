@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from appkit import EIFFEL, app, app_env, index_files, texts, write  # noqa: F401
+from appkit import EIFFEL, app, index_files, texts, write
 
 CHAT = "views/chat.py"
 

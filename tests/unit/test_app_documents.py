@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from appkit import EIFFEL, app, app_env, texts, wait_for_job  # noqa: F401
+from appkit import EIFFEL, app, texts, wait_for_job
 
 DOCS = "views/documents.py"
 

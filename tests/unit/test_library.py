@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import threading
 
 import pytest
@@ -25,7 +24,7 @@ def make_pdf(path, pages: list[str]):
 
 # uploads ------------------------------------------------------------------------------------------
 def test_safe_name_strips_folders_and_odd_characters():
-    from rag.library import safe_name
+    from app.services.library import safe_name
 
     assert safe_name("../../etc/passwd.md") == "passwd.md"
     assert safe_name("C:\\Users\\me\\Report <final>.PDF") == "Report _final.pdf"
@@ -42,7 +41,7 @@ def test_safe_name_strips_folders_and_odd_characters():
     ("big.txt", b"x" * 1_100_000, DocumentError, "too large (1.1 MB > limit 1 MB)"),
 ])
 def test_uploads_are_checked_on_the_server(name, data, error, message):
-    from rag.library import check_upload
+    from app.services.library import check_upload
 
     with pytest.raises(error) as e:
         check_upload(name, data, max_mb=1)
@@ -50,8 +49,8 @@ def test_uploads_are_checked_on_the_server(name, data, error, message):
 
 
 def test_save_upload_reuses_identical_bytes_and_numbers_other_ones(settings):
+    from app.services.library import Library
     from rag.index import Index
-    from rag.library import Library
 
     lib = Library(Index(settings))
     a = lib.save_upload("notes.md", b"# A\n\none")
@@ -66,8 +65,8 @@ def test_save_upload_reuses_identical_bytes_and_numbers_other_ones(settings):
 
 
 def test_describe_says_what_happened_to_each_file():
+    from app.services.library import describe
     from ingest.pipeline import FileResult
-    from rag.library import describe
 
     indexed = FileResult("a.pdf", "indexed", "", "d", "Guide", 3, 12)
     assert describe(indexed) == "indexed as “Guide”: 3 pages, 12 chunks"
@@ -80,7 +79,7 @@ def test_describe_says_what_happened_to_each_file():
 
 # jobs ---------------------------------------------------------------------------------------------
 def test_jobs_report_progress_results_and_errors_and_keep_one_per_lane():
-    from rag.jobs import Jobs
+    from app.services.jobs import Jobs
 
     jobs = Jobs()
     gate = threading.Event()
@@ -111,7 +110,7 @@ def test_jobs_report_progress_results_and_errors_and_keep_one_per_lane():
 
 # page previews ------------------------------------------------------------------------------------
 def test_find_span_tolerates_line_breaks_and_spacing():
-    from rag.pages import find_span
+    from app.services.pages import find_span
 
     page = "Intro.\r\nThe turbine was installed in 2011 at the\r\nnorthern harbour. It produces power."
     start, count = find_span(page, "The turbine was installed in 2011 at the northern harbour.")
@@ -123,7 +122,7 @@ def test_find_span_tolerates_line_breaks_and_spacing():
 def test_render_page_draws_the_cited_span(tmp_path):
     from PIL import Image
 
-    from rag.pages import HIGHLIGHT, render_page
+    from app.services.pages import HIGHLIGHT, render_page
 
     span = "The Zephyr turbine was installed in 2011."
     pdf = make_pdf(tmp_path / "t.pdf", ["Cover page.", f"{span} It produces 4.2 MW."])
@@ -161,7 +160,7 @@ def test_document_text_cannot_inject_markdown_links_images_or_html():
 
 # admin helpers -----------------------------------------------------------------------------------
 def test_password_check_refuses_without_a_configured_password(monkeypatch):
-    from rag import admin
+    from app.services import admin
 
     monkeypatch.setattr(admin, "FAILED_LOGIN_DELAY_S", 0)
     assert admin.check_password("s3cret", "s3cret")
@@ -170,17 +169,16 @@ def test_password_check_refuses_without_a_configured_password(monkeypatch):
 
 
 def test_allowed_generators_are_installed_ones_and_include_the_default(settings):
-    from rag.admin import allowed_generators
+    from app.services.admin import allowed_generators
 
     s = settings.model_copy(update={"allowed_generators": "openai, nonsense", "generator": "extractive"})
     assert allowed_generators(s) == ["extractive", "openai"]
 
 
-def test_evaluation_panel_degrades_when_the_module_is_missing(monkeypatch, settings, tmp_path):
-    import rag.eval
-    from rag.admin import retrieval_eval
+def test_evaluation_panel_reports_a_folder_it_cannot_use(settings, tmp_path):
+    from app.services.admin import retrieval_eval
 
-    monkeypatch.setitem(sys.modules, "rag.eval.retrieval", None)  # import now raises ImportError
-    monkeypatch.delattr(rag.eval, "retrieval", raising=False)
-    with pytest.raises(ConfigError, match="evaluation module unavailable"):
+    with pytest.raises(ConfigError, match="is not a folder"):
+        retrieval_eval(tmp_path / "missing", settings)
+    with pytest.raises(ConfigError, match="not a BEIR-layout folder"):
         retrieval_eval(tmp_path, settings)

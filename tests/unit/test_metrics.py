@@ -6,8 +6,16 @@ import random
 
 import pytest
 
-from rag.eval.metrics import (contains_answer, mrr_at, ndcg_at, normalize_answer, percentile, ranking_metrics,
-                              recall_at, token_f1)
+from rag.eval.metrics import (
+    contains_answer,
+    mrr_at,
+    ndcg_at,
+    normalize_answer,
+    percentile,
+    ranking_metrics,
+    recall_at,
+    token_f1,
+)
 
 
 def test_ndcg_of_a_hand_computed_ranking():

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..errors import ConfigError
-from ..index import Index
-from ..service import AnswerService
-from ..settings import Settings
-from ..types import Hit
+from rag.errors import ConfigError
+from rag.eval.metrics import percentile, ranking_metrics
+from rag.index import Index
+from rag.service import AnswerService
+from rag.settings import Settings
+from rag.types import Hit
+
 from . import beir
 from .cache import Log, cached_index, doc_paths
-from .metrics import percentile, ranking_metrics
 
 BASE_METHODS = ("bm25", "dense", "hybrid")
 RERANK = "+rerank"

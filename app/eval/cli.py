@@ -10,9 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import RagError
-from ..settings import load_settings
+from rag.errors import RagError
+from rag.settings import load_settings
+
 from . import DEFAULT_CACHE
+from . import answers as a
+from . import retrieval as r
 
 app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -34,8 +37,8 @@ def _table(title: str, rows: list[dict], columns: list[str]) -> Table:
     t = Table(title=title)
     for c in columns:
         t.add_column(c, justify="left" if c == columns[0] else "right")
-    for r in rows:
-        t.add_row(*("" if r.get(c) is None else f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c])
+    for row in rows:
+        t.add_row(*("" if row.get(c) is None else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
                     for c in columns))
     return t
 
@@ -48,8 +51,6 @@ def retrieval(dataset_dir: Path = typer.Argument(..., help="BEIR-layout folder: 
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
               cache: Path = _CACHE) -> None:
     """Index a BEIR dataset with the real ingestion path (cached) and score every retrieval method."""
-    from . import retrieval as r
-
     try:
         settings = load_settings()
         names = [m.strip() for m in methods.split(",") if m.strip()] if methods else r.default_methods(settings)
@@ -75,8 +76,6 @@ def answers(dataset_dir: Path = typer.Argument(..., help="A QA set in the xquad_
             as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
             cache: Path = _CACHE) -> None:
     """Ask a QA set's questions end to end and score answers, citations, pages, refusals and latency."""
-    from . import answers as a
-
     try:
         settings = load_settings()
         result = a.evaluate(dataset_dir, settings, generator, limit, cache, _log(as_json))

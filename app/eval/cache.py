@@ -17,10 +17,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..embedders import Embedder, create_embedder
-from ..errors import RagError
-from ..index import Index
-from ..settings import Settings
+from ingest import Ingestor
+from ingest.loaders import loader_for
+from rag.embedders import Embedder, create_embedder
+from rag.errors import RagError
+from rag.index import Index
+from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # what decides the chunks and vectors of an index; retrieval-time settings are free to vary
@@ -43,8 +45,6 @@ def fingerprint(paths: Iterable[Path], extra: object = None) -> str:
 
 
 def code_fingerprint(runtime: str, suffixes: Iterable[str]) -> str:
-    from ingest.loaders import loader_for
-
     files = {ROOT / c for c in CODE + ((RUNTIME_CODE[runtime],) if runtime in RUNTIME_CODE else ())}
     for suffix in set(suffixes):
         try:
@@ -121,8 +121,6 @@ def cached_index(settings: Settings, cache: Path, label: str, corpus_hash: str, 
                  log: Log = lambda msg: None) -> tuple[Index, dict]:
     """An Index over `paths` built by `ingest.Ingestor` into the cache (once per key); returns it and
     the ingest summary recorded when it was built."""
-    from ingest import Ingestor
-
     key = index_key(settings, corpus_hash, paths)
     data_dir = cache / label / key
     s = settings.model_copy(update={"data_dir": data_dir, "chroma_host": None})

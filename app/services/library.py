@@ -12,14 +12,14 @@ import re
 import tempfile
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-from .errors import DocumentError, UnsupportedTypeError
-from .index import Index
-from .manifest import DocumentRow
-
-if TYPE_CHECKING:  # ingest depends on rag, not the reverse: imported where used
-    from ingest.pipeline import FileResult, IngestReport, Progress
+from ingest import Ingestor, reindex
+from ingest.loaders import supported_suffixes
+from ingest.pipeline import FileResult, IngestReport, Progress
+from rag.errors import DocumentError, UnsupportedTypeError
+from rag.index import Index
+from rag.manifest import DocumentRow
 
 # cheap content checks for binary formats, so a renamed file fails at upload, not in the parser
 MAGIC = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
@@ -32,12 +32,6 @@ def safe_name(name: str) -> str:
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     stem = _UNSAFE.sub("_", stem).strip(" ._") or "document"
     return stem[:100] + _UNSAFE.sub("", suffix)
-
-
-def supported_suffixes() -> list[str]:
-    from ingest.loaders import supported_suffixes as suffixes
-
-    return suffixes()
 
 
 def check_upload(name: str, data: bytes, max_mb: float) -> None:
@@ -64,7 +58,7 @@ def human_size(n: float) -> str:
     return f"{n:.3g} GB"
 
 
-def describe(r: "FileResult") -> str:
+def describe(r: FileResult) -> str:
     """One line a person can act on."""
     if r.status == "indexed":
         pages = f"{r.pages} page{'s' * (r.pages != 1)}, " if r.pages else ""
@@ -116,9 +110,7 @@ class Library:
         return Path(path).resolve().is_relative_to(self.settings.uploads_dir.resolve())
 
     # writes (call them from a background job) -------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], progress: "Progress | None" = None) -> "IngestReport":
-        from ingest import Ingestor
-
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
         report = Ingestor(self.writer, progress).ingest(list(paths))
         info = self.writer.active()
         for r in report.results:
@@ -128,14 +120,10 @@ class Library:
                 Path(r.path).unlink(missing_ok=True)  # nothing points at it; don't keep junk around
         return report
 
-    def reindex(self, progress: "Progress | None" = None) -> "IngestReport":
-        from ingest import reindex
-
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
         return reindex(self.writer, progress)
 
-    def delete(self, doc_ids: Iterable[str]) -> list["FileResult"]:
-        from ingest import Ingestor
-
+    def delete(self, doc_ids: Iterable[str]) -> list[FileResult]:
         doc_ids = list(doc_ids)
         paths = [p for d in self.documents() if d.doc_id in doc_ids for p in d.paths]
         results = Ingestor(self.writer).delete(doc_ids)
@@ -148,10 +136,8 @@ class Library:
         info = self.index.active()
         return [p for p in self.index.manifest.paths(info.name) if not Path(p).exists()] if info else []
 
-    def prune_missing(self) -> list["FileResult"]:
+    def prune_missing(self) -> list[FileResult]:
         """Forget indexed files that no longer exist on disk (documents left without a file go too)."""
-        from ingest import Ingestor
-
         w = self.writer
         with w.write_lock():
             found = w.active_store()

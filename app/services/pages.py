@@ -5,7 +5,7 @@ import io
 import threading
 from pathlib import Path
 
-from .errors import DocumentError
+from rag.errors import DocumentError
 
 HIGHLIGHT = (255, 200, 0, 90)  # translucent amber, so the text under it stays readable
 # pdfium keeps per-document state that is not safe to share across threads; renders are quick

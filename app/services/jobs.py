@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .errors import IndexBusyError, RagError
+from rag.errors import IndexBusyError, RagError
 
 log = logging.getLogger(__name__)
 KEEP = 50  # finished jobs remembered for the pages that started them

@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
+from rag.errors import ConfigError
+
 from .cache import fingerprint
 
 

@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .errors import ConfigError
-from .settings import Settings
+from app.eval import retrieval
+from rag.errors import ConfigError
+from rag.generators import generators
+from rag.settings import Settings
 
 FAILED_LOGIN_DELAY_S = 1.0  # slows guessing from a script without bothering a person
 
@@ -24,8 +26,6 @@ def check_password(given: str, expected: str | None) -> bool:
 
 def allowed_generators(settings: Settings) -> list[str]:
     """Generators a chat user may pick: those the admin allows that are actually installed."""
-    from .generators import generators
-
     installed = set(generators.names())
     allowed = [g.strip() for g in settings.allowed_generators.split(",") if g.strip() in installed]
     if settings.generator in installed and settings.generator not in allowed:
@@ -47,16 +47,9 @@ def beir_folders(*roots: Path) -> list[Path]:
 
 
 def retrieval_eval(folder: Path, settings: Settings, log: Callable[[str], None] = lambda m: None) -> dict:
-    """Run the retrieval evaluation on a BEIR folder: {"methods": {method: {metric: value}}, ...}.
-
-    Imported here, not at the top: the evaluation module is optional for the app."""
-    try:
-        from .eval import retrieval
-        prepare, run, methods = retrieval.prepare, retrieval.run, retrieval.default_methods
-    except (ImportError, AttributeError) as e:
-        raise ConfigError(f"evaluation module unavailable ({e})") from None
+    """Run the retrieval evaluation on a BEIR folder: {"methods": {method: {metric: value}}, ...}."""
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder")
     cache = settings.data_dir / "eval-cache"
-    prep = prepare(folder, settings, cache, log)
-    return run(prep, methods(settings), log=log)
+    prep = retrieval.prepare(folder, settings, cache, log)
+    return retrieval.run(prep, retrieval.default_methods(settings), log=log)

@@ -16,14 +16,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..service import AnswerService
-from ..settings import Settings
-from ..types import Answer
-from .beir import read_jsonl
+from rag.errors import ConfigError
+from rag.eval.metrics import contains_answer, percentile, token_f1
+from rag.service import AnswerService
+from rag.settings import Settings
+from rag.types import Answer
+
 from . import DEFAULT_CACHE
+from .beir import read_jsonl
 from .cache import Log, cached_index, fingerprint
-from .metrics import contains_answer, percentile, token_f1
 
 _MARKS = re.compile(r"\s*\[\d+\]")
 

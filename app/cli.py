@@ -10,12 +10,17 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from . import RagError, Settings
-from .settings import load_settings
+from app.eval.cli import app as eval_app
+from app.services.library import Library
+from ingest import Ingestor
+from ingest import reindex as run_reindex
+from rag import RagError, Settings
+from rag.index import Index
+from rag.service import AnswerService
+from rag.settings import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions about your documents, with page citations. Offline by default.")
-from .eval.cli import app as eval_app
 
 app.add_typer(eval_app, name="eval")
 err = Console(stderr=True)
@@ -66,9 +71,6 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ind
            prune: bool = typer.Option(False, "--prune", help="Forget files that vanished from the given folders."),
            as_json: bool = typer.Option(False, "--json", help="Print a JSON summary.")) -> None:
     """Index files and folders (PDF, Markdown, text, HTML, DOCX). Unchanged files are skipped."""
-    from ingest import Ingestor
-    from rag.index import Index
-
     bar, update = _progress(not as_json)
     try:
         index = Index(_settings())
@@ -85,17 +87,14 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ind
 @app.command()
 def reindex(as_json: bool = typer.Option(False, "--json")) -> None:
     """Rebuild the whole index with the current settings; the old index serves until the new one is complete."""
-    from ingest import reindex as run
-    from rag.index import Index
-
     bar, update = _progress(not as_json)
     try:
         index = Index(_settings())
         if bar:
             with bar:
-                report = run(index, update)
+                report = run_reindex(index, update)
         else:
-            report = run(index, update)
+            report = run_reindex(index, update)
     except RagError as e:
         _fail(e)
     _print_report(report, as_json)
@@ -104,9 +103,6 @@ def reindex(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Show what is indexed and with which embedder and chunking."""
-    from rag.index import Index
-    from rag.library import Library
-
     try:
         s = Library(Index(_settings())).status()
     except RagError as e:
@@ -123,9 +119,6 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command()
 def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths or exact titles.")) -> None:
     """Remove documents from the index."""
-    from ingest import Ingestor
-    from rag.index import Index
-
     try:
         results = Ingestor(Index(_settings())).delete(keys)
     except RagError as e:
@@ -145,8 +138,6 @@ def ask(question: str = typer.Argument(..., help="Your question."),
         top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
         as_json: bool = typer.Option(False, "--json")) -> None:
     """Answer a question from the indexed documents, with citations."""
-    from .service import AnswerService
-
     try:
         stream = AnswerService(_settings()).answer(question, generator=generator, top_k=top_k)
         if as_json:
