@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     dedup_jaccard: float = 0.85  # hits whose word sets overlap more than this are collapsed
+    # drop answer-format instructions ("If X is not useful ..., state that and explain why") before retrieval
+    clean_questions: bool = False
+    # PDF pages, not chunks, are ranked: the top k are k different pages, each scored by its best chunk
+    # plus page_fusion x its other candidate chunks (rag/retrieval/pages.py; sweep in docs/benchmarks.md)
+    page_ranking: bool = False
+    page_fusion: float = Field(default=0.3, ge=0.0, le=2.0)
 
     # answering
     generator: str = "extractive"

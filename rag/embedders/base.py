@@ -36,6 +36,15 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
+def truncate(vecs: np.ndarray, dimension: int) -> np.ndarray:
+    """Matryoshka models (EmbeddingGemma) are trained so that a prefix of the vector is itself an embedding:
+    keep the first `dimension` values and re-normalize. A no-op for vectors already of that size."""
+    if vecs.shape[-1] <= dimension:
+        return vecs
+    cut = vecs[..., :dimension]
+    return (cut / np.maximum(np.linalg.norm(cut, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 embedders: Registry[Embedder] = Registry("embedder runtime")
 MODELS: dict[str, ModelSpec] = {}
 

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import ModelSpec, embedders
+from .base import ModelSpec, embedders, truncate
 
 
 class SentenceTransformerEmbedder:
@@ -47,7 +47,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.spec.dimension), dtype=np.float32)
         vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
-        return vecs.astype(np.float32)
+        return truncate(vecs.astype(np.float32), self.spec.dimension)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:

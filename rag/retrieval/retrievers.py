@@ -7,6 +7,8 @@ from ..settings import Settings
 from ..types import Hit
 from . import fusion
 from .base import retrievers
+from .pages import rank_pages
+from .questions import clean_question
 from .sources import SearchSources
 
 
@@ -17,29 +19,37 @@ class DenseRetriever:
         self.sources, self.settings = sources, settings
 
     def retrieve(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        hits = self.sources.dense(query, max(k, self.settings.candidates), doc_ids)
-        return fusion.collapse_near_duplicates(hits, self.settings.dedup_jaccard)[:k]
+        return self._finish(self._search(self._clean(query), max(k, self.settings.candidates), doc_ids), k)
+
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
+        return self.sources.dense(query, n, doc_ids)
+
+    def _clean(self, query: str) -> str:
+        return clean_question(query) if self.settings.clean_questions else query
+
+    def _finish(self, hits: list[Hit], k: int) -> list[Hit]:
+        s = self.settings
+        if s.page_ranking:
+            hits = rank_pages(hits, s.page_fusion)
+        return fusion.collapse_near_duplicates(hits, s.dedup_jaccard)[:k]
 
 
 class BM25Retriever(DenseRetriever):
     name = "bm25"
 
-    def retrieve(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        hits = self.sources.lexical(query, max(k, self.settings.candidates), doc_ids)
-        return fusion.collapse_near_duplicates(hits, self.settings.dedup_jaccard)[:k]
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
+        return self.sources.lexical(query, n, doc_ids)
 
 
 class HybridRetriever(DenseRetriever):
     name = "hybrid"
 
-    def retrieve(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        n = max(k, self.settings.candidates)
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
         s = self.settings
         dense = self.sources.dense(query, n, doc_ids)
         lexical, doc_scores = self.sources.lexical_and_doc_scores(query, n, doc_ids, docs=s.doc_prior > 0)
         fused = fusion.rrf(dense, lexical, s.rrf_k) if s.fusion == "rrf" else fusion.weighted(dense, lexical, s.fusion_weight)
-        fused = fusion.doc_prior(fused, doc_scores, s.doc_prior)
-        return fusion.collapse_near_duplicates(fused, s.dedup_jaccard)[:k]
+        return fusion.doc_prior(fused, doc_scores, s.doc_prior)
 
 
 retrievers.register("dense")(DenseRetriever)
