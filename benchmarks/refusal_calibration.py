@@ -1,11 +1,15 @@
-"""Calibrating `refusal_threshold` (top-1 raw cosine of the retrieved chunks) on a QA set.
+"""Refusal calibration on a QA set: replay every threshold of the refusal score on one set of answers.
 
     .venv/bin/python benchmarks/refusal_calibration.py [DATASET_DIR] [--limit N] [--records OUT.jsonl]
+        [--score answerability|evidence]
 
-Asks every question once through `rag eval answers`' own code with the threshold at 0 (the extractive
-generator may still decline), records the evidence score of each, then replays thresholds: a question
-is refused at threshold t if it was refused at 0 or its evidence is below t. Questions are split in
-two halves by id so the chosen threshold can be checked on questions it was not picked on.
+Asks every question once through `rag eval answers`' own code with the thresholds at 0 (the generator may
+still decline), recording both refusal scores of each question: `evidence` (top cosine + 0.45 x rare-term
+coverage, the score before answerability) and `answerability` (rag/answerability.py, P(answerable)). Then
+replays thresholds: a question is refused at t if it was refused at 0 or its score is below t. Rows give the
+refusal rate for both unanswerable constructions (held_out: questions about documents left out of the index;
+in_domain: the answer's passages masked, the topic kept) and the false-refusal rate, for the whole set and the
+two halves by question id (the halves `benchmarks/answerability_fit.py` fits on and validates on).
 """
 from __future__ import annotations
 
@@ -19,22 +23,36 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.eval import DEFAULT_CACHE, answers  # noqa: E402
-from rag import Settings  # noqa: E402
+from rag.settings import load_settings  # noqa: E402
 
 
-def at(records: list[dict], t: float) -> dict:
+def construction(r: dict) -> str:
+    return r.get("construction") or ("answerable" if r["answerable"] else "held_out")
+
+
+def at(records: list[dict], t: float, key: str) -> dict:
+    out = {"t": t}
+    for c in ("answerable", "held_out", "in_domain"):
+        rs = [r for r in records if construction(r) == c]
+        out[c] = sum(r["refused"] or r.get(key, 0.0) < t for r in rs) / len(rs) if rs else None
     ok = [r for r in records if r["answerable"]]
-    no = [r for r in records if not r["answerable"]]
-    kept = [r for r in ok if not r["refused"] and r["evidence"] >= t]
-    cites = sum(r["citations"] for r in kept)
-    return {"t": t, "refusal": sum(r["refused"] or r["evidence"] < t for r in no) / max(len(no), 1),
-            "false_refusal": 1 - len(kept) / max(len(ok), 1),
-            "containment": sum(r["contained"] for r in kept) / max(len(ok), 1),
-            "citation_precision": sum(r["good_citations"] for r in kept) / cites if cites else None}
+    kept = [r for r in ok if not (r["refused"] or r.get(key, 0.0) < t)]
+    out["containment"] = sum(r["contained"] for r in kept) / max(len(ok), 1)
+    return out
 
 
 def half(r: dict) -> int:
     return int(hashlib.sha1(r["id"].encode()).hexdigest(), 16) % 2
+
+
+def record(dataset: Path, limit: int | None) -> list[dict]:
+    settings = load_settings()
+    update = {"refusal_threshold": 0.0}
+    if "answerability_threshold" in type(settings).model_fields:
+        update["answerability_threshold"] = 0.0
+    s = settings.model_copy(update=update)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    return answers.ask_all(s, answers.load(dataset), "extractive", limit, DEFAULT_CACHE, log)
 
 
 def main() -> None:
@@ -42,24 +60,27 @@ def main() -> None:
     ap.add_argument("dataset", nargs="?", default=str(ROOT.parent / "shared" / "eval" / "xquad_en"))
     ap.add_argument("--limit", type=int)
     ap.add_argument("--records", help="write (or, if it exists, reuse) the per-question records")
+    ap.add_argument("--score", default="answerability", choices=["answerability", "evidence"])
     a = ap.parse_args()
     path = Path(a.records) if a.records else None
     if path and path.exists():
         records = [json.loads(x) for x in path.read_text().splitlines()]
     else:
-        s = Settings().model_copy(update={"refusal_threshold": 0.0})
-        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-        records = answers.ask_all(s, answers.load(Path(a.dataset)), "extractive", a.limit, DEFAULT_CACHE, log)
+        records = record(Path(a.dataset), a.limit)
         if path:
             path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    print(f"{'t':>6} | {'refusal':>8} {'false':>6} {'contain':>8} {'cite_p':>7} | half A: refusal false | half B: refusal false")
-    for i in range(0, 33):
-        t = round(0.3 + 0.0125 * i, 4)
-        allr = at(records, t)
-        ha, hb = (at([r for r in records if half(r) == h], t) for h in (0, 1))
-        cp = f"{allr['citation_precision']:.3f}" if allr["citation_precision"] is not None else "-"
-        print(f"{t:>6} | {allr['refusal']:>8.3f} {allr['false_refusal']:>6.3f} {allr['containment']:>8.3f} {cp:>7} | "
-              f"{ha['refusal']:>14.3f} {ha['false_refusal']:>5.3f} | {hb['refusal']:>14.3f} {hb['false_refusal']:>5.3f}")
+    n = {c: sum(construction(r) == c for r in records) for c in ("answerable", "held_out", "in_domain")}
+    print(f"{Path(a.dataset).name}: score {a.score}; {n}")
+    f = lambda v: "    -" if v is None else f"{v:.3f}"  # noqa: E731
+    print(f"{'t':>6} | refusal held_out in_domain | false | contain | half A: held in_dom false | half B: held in_dom false")
+    grid = [round(0.05 * i, 2) for i in range(1, 20)] if a.score == "answerability" else \
+        [round(0.3 + 0.025 * i, 4) for i in range(17)]
+    for t in grid:
+        w = at(records, t, a.score)
+        ha, hb = (at([r for r in records if half(r) == h], t, a.score) for h in (0, 1))
+        print(f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} | {w['containment']:.3f}   |"
+              f" {f(ha['held_out'])} {f(ha['in_domain'])} {f(ha['answerable'])} |"
+              f" {f(hb['held_out'])} {f(hb['in_domain'])} {f(hb['answerable'])}")
 
 
 if __name__ == "__main__":
