@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rag import Settings  # noqa: E402
 from rag.eval.metrics import percentile  # noqa: E402
 from rag.index import Index  # noqa: E402
+from rag.manifest import NewDocument  # noqa: E402
 from rag.service import AnswerService  # noqa: E402
 from rag.types import Chunk  # noqa: E402
 
@@ -72,11 +73,9 @@ def build(settings: Settings, n: int) -> Index:
         info, store = index.active_store(create=True)
         for chunks, vecs in synthetic(n, index.config.dimension):
             store.upsert(chunks, vecs)
-            with index.manifest.transaction() as db:
-                for doc in sorted({c.doc_id for c in chunks}):
-                    db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                               (info.name, doc, f"Synthetic {doc}", "text", 1, 4, 0, time.time()))
-                index.manifest.bump(db, info.name)
+            for doc in sorted({c.doc_id for c in chunks}):
+                index.manifest.record(info.name, doc, [(f"/synthetic/{doc}.txt", 0, 0.0)],
+                                      NewDocument(doc, f"Synthetic {doc}", "text", 1, 4, 0))
     return index
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from rag.errors import ConfigError, DocumentError, RagError
 from rag.index import Index
-from rag.manifest import CollectionInfo
+from rag.manifest import CollectionInfo, NewDocument
 from rag.store import VectorStore
 from rag.types import Chunk
 
@@ -149,7 +149,7 @@ class Ingestor:
                     out.append(FileResult(key, "failed", "no such document in the index"))
                     continue
                 for d in hits:
-                    self._remove_docs(info.name, store, [d.doc_id], unmap=True)
+                    self._drop_chunks(info.name, self.index.manifest.unmap_docs(info.name, [d.doc_id]))
                     out.append(FileResult(key, "removed", doc_id=d.doc_id, title=d.title))
         return out
 
@@ -169,9 +169,7 @@ class Ingestor:
         except OSError as e:
             return FileResult(str(path), "failed", f"unreadable ({e.strerror})")
         if entry and entry[0] == doc_id:
-            with m.transaction() as db:  # touched but same bytes: remember the new mtime
-                db.execute("UPDATE paths SET size=?, mtime=? WHERE collection=? AND path=?",
-                           (st.st_size, st.st_mtime, collection, str(path)))
+            m.touch_path(collection, str(path), st.st_size, st.st_mtime)
             return FileResult(str(path), "unchanged", doc_id=doc_id)
         if m.has_doc(collection, doc_id):
             title = m.doc_title(collection, doc_id)
@@ -199,8 +197,6 @@ class Ingestor:
                     for p, _ in entries:
                         yield FileResult(str(p), "failed", str(e))
                     continue
-                except RagError:
-                    raise
                 self._map_paths(collection, doc_id, entries, new_doc=(doc, n))
                 yield FileResult(str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n)
                 for p, _ in entries[1:]:
@@ -231,44 +227,19 @@ class Ingestor:
         return len(chunks)
 
     def _map_paths(self, collection: str, doc_id: str, entries, new_doc=None) -> None:
-        """One transaction: record the new document, point its paths at it, retire orphaned docs."""
-        m = self.index.manifest
-        with m.transaction() as db:
-            if new_doc:
-                doc, n = new_doc
-                db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                           (collection, doc_id, doc.title, doc.doc_type, len(doc.pages), n,
-                            entries[0][1].st_size, time.time()))
-                m.clear_pending(db, collection, doc_id)
-            for path, st in entries:
-                db.execute("INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?)",
-                           (collection, str(path), doc_id, st.st_size, st.st_mtime))
-            orphans = self._retire_orphans(db, collection)
-            m.bump(db, collection)
+        """One manifest transaction: record the new document, point its paths at it, retire orphaned docs."""
+        document = None
+        if new_doc:
+            doc, n = new_doc
+            document = NewDocument(doc_id, doc.title, doc.doc_type, len(doc.pages), n, entries[0][1].st_size)
+        orphans = self.index.manifest.record(
+            collection, doc_id, [(str(path), st.st_size, st.st_mtime) for path, st in entries], document)
         if orphans:
             self._drop_chunks(collection, orphans)
 
-    def _retire_orphans(self, db, collection: str) -> list[str]:
-        orphans = self.index.manifest.orphaned_docs(db, collection)
-        for d in orphans:  # pending until their chunks are gone, so a crash here is cleaned up later
-            db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, d))
-            db.execute("INSERT OR IGNORE INTO pending VALUES (?,?)", (collection, d))
-        return orphans
-
     def _drop_chunks(self, collection: str, doc_ids: list[str]) -> None:
         self.index.backend.open(collection).delete_docs(doc_ids)
-        with self.index.manifest.transaction() as db:
-            for d in doc_ids:
-                self.index.manifest.clear_pending(db, collection, d)
-
-    def _remove_docs(self, collection: str, store: VectorStore, doc_ids: list[str], unmap: bool) -> None:
-        with self.index.manifest.transaction() as db:
-            for d in doc_ids:
-                if unmap:
-                    db.execute("DELETE FROM paths WHERE collection=? AND doc_id=?", (collection, d))
-            orphans = self._retire_orphans(db, collection)
-            self.index.manifest.bump(db, collection)
-        self._drop_chunks(collection, orphans)
+        self.index.manifest.clear_pending(collection, doc_ids)
 
     def prune(self, collection: str, store: VectorStore, roots: list[Path]) -> list[FileResult]:
         """Forget indexed files under `roots` that no longer exist (documents left without a file go too)."""
@@ -277,11 +248,6 @@ class Ingestor:
                 if any(Path(p).is_relative_to(r) for r in roots) and not Path(p).exists()]
         if not gone:
             return []
-        with m.transaction() as db:
-            for p in gone:
-                db.execute("DELETE FROM paths WHERE collection=? AND path=?", (collection, p))
-            orphans = self._retire_orphans(db, collection)
-            m.bump(db, collection)
-        self._drop_chunks(collection, orphans)
+        self._drop_chunks(collection, m.unmap_paths(collection, gone))
         return [FileResult(p, "removed", "file no longer exists") for p in gone]
 

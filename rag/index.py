@@ -101,9 +101,7 @@ class Index:
             stale = [d for d in m.pending(active.name) if not m.has_doc(active.name, d)]
             if stale:
                 self.backend.open(active.name).delete_docs(stale)
-            with m.transaction() as db:
-                for d in m.pending(active.name):
-                    m.clear_pending(db, active.name, d)
+            m.clear_pending(active.name, m.pending(active.name))
 
 
 def new_collection_name(namespace: str) -> str:

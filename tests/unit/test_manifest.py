@@ -8,7 +8,7 @@ import pytest
 
 from rag.errors import IndexBusyError, IndexMismatchError
 from rag.index import Index, new_collection_name
-from rag.manifest import IndexConfig, Manifest
+from rag.manifest import IndexConfig, Manifest, NewDocument
 from rag.store.memory import MemoryBackend
 from rag.types import Chunk
 
@@ -22,12 +22,9 @@ def manifest(tmp_path):
     m.close()
 
 
-def add_doc(m: Manifest, collection: str, doc_id: str, paths: list[str], chunks: int = 3) -> None:
-    with m.transaction() as db:
-        db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                   (collection, doc_id, f"Title {doc_id}", "text", 1, chunks, 100, 0.0))
-        for p in paths:
-            db.execute("INSERT INTO paths VALUES (?,?,?,?,?)", (collection, p, doc_id, 100, 1.0))
+def add_doc(m: Manifest, collection: str, doc_id: str, paths: list[str], chunks: int = 3) -> list[str]:
+    doc = NewDocument(doc_id, f"Title {doc_id}", "text", 1, chunks, 100)
+    return m.record(collection, doc_id, [(p, 100, 1.0) for p in paths], doc)
 
 
 def test_a_new_manifest_has_no_active_collection(manifest):
@@ -51,22 +48,33 @@ def test_activate_retires_the_old_collection_in_the_same_switch(manifest):
     assert [c.name for c in manifest.collections("active")] == ["docs-new"]
 
 
-def test_a_failed_transaction_leaves_nothing_behind(manifest):
+def test_a_failed_record_leaves_nothing_behind(manifest, monkeypatch):
     manifest.create_collection("docs-a", CONFIG, "active")
+    manifest.mark_pending("docs-a", "d1")
+
+    def crash(db, collection):
+        raise RuntimeError("crash between statements")
+
+    monkeypatch.setattr(manifest, "_retire_orphans", crash)  # runs after the rows are written
     with pytest.raises(RuntimeError):
-        with manifest.transaction() as db:
-            db.execute("INSERT INTO paths VALUES ('docs-a', '/x.md', 'd1', 1, 1.0)")
-            raise RuntimeError("crash between statements")
-    assert manifest.paths("docs-a") == []
+        add_doc(manifest, "docs-a", "d1", ["/x.md"])
+    assert manifest.paths("docs-a") == [] and not manifest.has_doc("docs-a", "d1")
+    assert manifest.pending("docs-a") == ["d1"] and manifest.active().rev == 0
 
 
-def test_another_connection_sees_commits_and_never_half_a_transaction(manifest, tmp_path):
+def test_another_connection_sees_commits_and_never_half_a_transaction(manifest, tmp_path, monkeypatch):
     manifest.create_collection("docs-a", CONFIG, "active")
     reader = Manifest(tmp_path / "m.sqlite3")
-    with manifest.transaction() as db:
-        db.execute("INSERT INTO paths VALUES ('docs-a', '/x.md', 'd1', 1, 1.0)")
-        assert reader.paths("docs-a") == []  # WAL: readers are not blocked and see the last commit
-    assert reader.paths("docs-a") == ["/x.md"]
+    retire, seen = manifest._retire_orphans, []
+
+    def look_then_retire(db, collection):  # inside the write transaction, after the inserts
+        seen.append((reader.paths("docs-a"), reader.has_doc("docs-a", "d1")))
+        return retire(db, collection)
+
+    monkeypatch.setattr(manifest, "_retire_orphans", look_then_retire)
+    add_doc(manifest, "docs-a", "d1", ["/x.md"])
+    assert seen == [([], False)]  # WAL: readers are not blocked and see the last commit
+    assert reader.paths("docs-a") == ["/x.md"] and reader.has_doc("docs-a", "d1")
     reader.close()
 
 
@@ -84,12 +92,40 @@ def test_documents_totals_and_paths_per_collection(manifest):
     assert {d.doc_id: d.paths for d in manifest.documents("docs-a")} == {"d1": ("/a.md", "/b.md"), "d2": ("/c.md",)}
 
 
-def test_a_document_no_path_points_to_is_orphaned(manifest):
+def test_a_document_no_path_points_to_is_retired_and_pending(manifest):
+    manifest.create_collection("docs-a", CONFIG, "active")
     add_doc(manifest, "docs-a", "d1", ["/a.md", "/b.md"])
     add_doc(manifest, "docs-a", "d2", ["/c.md"])
-    with manifest.transaction() as db:
-        db.execute("DELETE FROM paths WHERE path IN ('/a.md', '/c.md')")
-        assert manifest.orphaned_docs(db, "docs-a") == ["d2"]
+    rev = manifest.active().rev
+    assert manifest.unmap_paths("docs-a", ["/a.md", "/c.md"]) == ["d2"]
+    assert manifest.paths("docs-a") == ["/b.md"] and not manifest.has_doc("docs-a", "d2")
+    assert manifest.pending("docs-a") == ["d2"]  # until its chunks are dropped from the store
+    assert manifest.active().rev == rev + 1  # readers reload
+    manifest.clear_pending("docs-a", ["d2"])
+    assert manifest.pending("docs-a") == []
+
+
+def test_recording_a_document_clears_its_pending_mark_and_moves_paths(manifest):
+    manifest.create_collection("docs-a", CONFIG, "active")
+    add_doc(manifest, "docs-a", "old", ["/a.md"])
+    manifest.mark_pending("docs-a", "new")  # chunks written before the documents row
+    # /a.md now has other bytes: the new document takes the path, the old one is left without one
+    assert add_doc(manifest, "docs-a", "new", ["/a.md"]) == ["old"]
+    assert manifest.path_entry("docs-a", "/a.md") == ("new", 100, 1.0)
+    assert manifest.pending("docs-a") == ["old"]
+
+
+def test_a_touched_file_keeps_its_document_with_the_new_size_and_mtime(manifest):
+    add_doc(manifest, "docs-a", "d1", ["/a.md"])
+    manifest.touch_path("docs-a", "/a.md", 120, 2.5)
+    assert manifest.path_entry("docs-a", "/a.md") == ("d1", 120, 2.5)
+
+
+def test_unmapping_a_document_forgets_all_its_paths(manifest):
+    add_doc(manifest, "docs-a", "d1", ["/a.md", "/b.md"])
+    add_doc(manifest, "docs-a", "d2", ["/c.md"])
+    assert manifest.unmap_docs("docs-a", ["d1"]) == ["d1"]
+    assert manifest.paths("docs-a") == ["/c.md"] and [d.doc_id for d in manifest.documents("docs-a")] == ["d2"]
 
 
 def test_pending_marks_are_per_collection_and_cleared_one_by_one(manifest):
@@ -97,8 +133,7 @@ def test_pending_marks_are_per_collection_and_cleared_one_by_one(manifest):
     manifest.mark_pending("docs-a", "d1")  # idempotent
     manifest.mark_pending("docs-b", "d2")
     assert manifest.pending("docs-a") == ["d1"]
-    with manifest.transaction() as db:
-        manifest.clear_pending(db, "docs-a", "d1")
+    manifest.clear_pending("docs-a", ["d1"])
     assert manifest.pending("docs-a") == [] and manifest.pending("docs-b") == ["d2"]
 
 
@@ -150,7 +185,8 @@ def chunk(doc_id: str, i: int = 0) -> Chunk:
 
 
 def test_index_config_comes_from_the_settings_without_loading_the_model(settings):
-    index = Index(settings.model_copy(update={"chunk_tokens": 120, "chunk_overlap": 10}), backend=MemoryBackend())
+    real = {"embedder": "all-MiniLM-L6-v2", "embedder_runtime": "torch", "chunk_tokens": 120, "chunk_overlap": 10}
+    index = Index(settings.model_copy(update=real), backend=MemoryBackend())
     assert index.config.embedder == "all-MiniLM-L6-v2" and index.config.dimension == 384
     assert index.config.chunking["tokens"] == 120 and index.config.chunking["overlap"] == 10
     assert index._embedder is None
