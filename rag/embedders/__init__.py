@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from . import models, onnx_runtime, sentence_transformer  # noqa: F401  (register built-ins; both import lazily)
+from . import fake, models, onnx_runtime, sentence_transformer  # noqa: F401  (register the built-ins)
 from .base import MODELS, Embedder, ModelSpec, embedders, model_spec
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+FAKE_ENV = {"RAG_EMBEDDER": "fake", "RAG_EMBEDDER_RUNTIME": "fake"}
 MAIN = str(ROOT / "app" / "main.py")
 EIFFEL = ("# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889 "
           "for the World Fair.\n\nIt is 330 metres tall and was designed by the company of Gustave Eiffel.\n")
@@ -20,6 +21,8 @@ def app_env(tmp_path, monkeypatch):
     for k in ("RAG_ADMIN_PASSWORD", "RAG_GENERATOR", "RAG_ALLOWED_GENERATORS", "RAG_OPENAI_BASE_URL"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    for k, v in FAKE_ENV.items():  # hermetic and fast: the real model is exercised in tests/integration
+        monkeypatch.setenv(k, v)
     monkeypatch.chdir(tmp_path)  # no developer .env or secrets.toml leaks into the test
     st.cache_resource.clear()
     st.cache_data.clear()
