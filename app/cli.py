@@ -23,7 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Ask questions about your documents, with page citations. Offline by default.")
 
 app.add_typer(eval_app, name="eval")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 out = Console()
 
 

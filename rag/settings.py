@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
+
+# Every number is bounded and finite (nan slips past a plain `ge`, inf past any lower bound), and every
+# choice among registered parts is a Literal: a typo or a nonsense value is a one-line ConfigError at start.
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+# refusal evidence is a cosine plus a weighted coverage share (rag/policy.py), so it stays below 2
+Evidence = Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)]
+# the names each registry holds (tests/unit/test_settings.py checks they match)
+EmbedderRuntime = Literal["onnx", "torch", "fake"]
+RetrieverName = Literal["hybrid", "dense", "bm25"]
+RerankerName = Literal["none", "cross-encoder"]
+GeneratorName = Literal["extractive", "local", "openai", "fake"]
 
 
 class Settings(BaseSettings):
@@ -15,35 +28,37 @@ class Settings(BaseSettings):
     # storage
     data_dir: Path = Path("data")
     chroma_host: str | None = None  # set to use a `chroma run` server instead of the embedded store
-    chroma_port: int = 8000
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
 
     # embedding + chunking (recorded in the manifest; changing them needs `rag reindex`)
     embedder: str = "all-MiniLM-L6-v2"
     # "onnx" (int8, built by `make setup`) or "torch" (sentence-transformers, the reference): same quality
     # within noise, onnx embeds 1.7-2.3x faster and queries ~6x faster in 0.4x the memory (docs/benchmarks.md)
-    embedder_runtime: str = "onnx"
-    embed_batch_size: int = 64
-    chunk_tokens: int = 200
-    chunk_overlap: int = 32
+    embedder_runtime: EmbedderRuntime = "onnx"
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    chunk_tokens: int = Field(default=200, ge=16, le=8192)
+    chunk_overlap: int = Field(default=32, ge=0)
 
     # ingestion limits: a file over any of them fails alone with a reason
-    max_file_mb: float = 50.0
-    max_pages: int = 2000
-    parse_timeout_s: float = 120.0
+    max_file_mb: Positive = 50.0
+    max_pages: int = Field(default=2000, ge=1)
+    parse_timeout_s: Positive = 120.0
 
     # retrieval
-    retriever: str = "hybrid"
-    reranker: str = "none"
+    retriever: RetrieverName = "hybrid"
+    reranker: RerankerName = "none"
     reranker_path: Path | None = None
-    top_k: int = 5
-    candidates: int = 50
-    fusion: str = "weighted"  # "weighted" (min-max normalized scores) or "rrf"
-    fusion_weight: float = 0.5  # dense share in the weighted score fusion
-    rrf_k: int = 60
-    doc_prior: float = 0.2  # weight of the whole-document BM25 score added to each hybrid hit (sweep in docs/benchmarks.md)
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
-    dedup_jaccard: float = 0.85  # hits whose word sets overlap more than this are collapsed
+    top_k: int = Field(default=5, ge=1, le=100)
+    candidates: int = Field(default=50, ge=1, le=10_000)
+    fusion: Literal["weighted", "rrf"] = "weighted"  # min-max normalized scores, or reciprocal rank fusion
+    fusion_weight: Share = 0.5  # dense share in the weighted score fusion
+    rrf_k: int = Field(default=60, ge=1)
+    # weight of the whole-document BM25 score added to each hybrid hit (sweep in docs/benchmarks.md)
+    doc_prior: float = Field(default=0.2, ge=0, le=10, allow_inf_nan=False)
+    bm25_k1: float = Field(default=1.2, ge=0, le=10, allow_inf_nan=False)
+    bm25_b: Share = 0.75
+    # hits whose word sets overlap more than this are collapsed
+    dedup_jaccard: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
     # drop answer-format instructions ("If X is not useful ..., state that and explain why") before retrieval
     clean_questions: bool = False
     # PDF pages, not chunks, are ranked: the top k are k different pages, each scored by its best chunk
@@ -52,30 +67,39 @@ class Settings(BaseSettings):
     page_fusion: float = Field(default=0.3, ge=0.0, le=2.0)
 
     # answering
-    generator: str = "extractive"
-    refusal_threshold: float = 0.57  # evidence (AnswerService.evidence) below which we refuse; calibration in docs/benchmarks.md
-    strong_evidence: float = 0.8  # above this, an LLM refusal falls back to the extractive answer
-    extractive_sentences: int = 2
-    max_context_tokens: int = 1500
-    max_answer_tokens: int = 256
+    generator: GeneratorName = "extractive"
+    # evidence (rag/policy.py) below which we refuse; calibration in docs/benchmarks.md
+    refusal_threshold: Evidence = 0.57
+    strong_evidence: Evidence = 0.8  # above this, an LLM refusal falls back to the extractive answer
+    extractive_sentences: int = Field(default=2, ge=1, le=20)
+    max_context_tokens: int = Field(default=1500, ge=64)
+    max_answer_tokens: int = Field(default=256, ge=1)
 
     # local llama.cpp generator
     local_model_path: Path | None = None  # default: models/<local_model>.gguf
     local_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    local_context: int = 4096
-    local_threads: int = 2
+    local_context: int = Field(default=4096, ge=512)
+    local_threads: int = Field(default=2, ge=1, le=256)
 
     # OpenAI-compatible generator
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_api_key: SecretStr | None = Field(default=None)
-    openai_timeout_s: float = 60.0
-    openai_max_retries: int = 2
+    openai_timeout_s: Positive = 60.0
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
 
     # app
     admin_password: SecretStr | None = None
-    upload_max_mb: float = 50.0
+    upload_max_mb: Positive = 50.0
     allowed_generators: str = "extractive,local,openai"
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, v: int, info: ValidationInfo) -> int:
+        size = info.data.get("chunk_tokens")
+        if size is not None and v >= size:
+            raise ValueError(f"must be smaller than RAG_CHUNK_TOKENS ({size})")
+        return v
 
     @property
     def chroma_dir(self) -> Path:

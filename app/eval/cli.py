@@ -18,7 +18,7 @@ from . import answers as a
 from . import retrieval as r
 
 app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 out = Console()
 _CACHE = typer.Option(DEFAULT_CACHE, "--cache", envvar="RAG_EVAL_CACHE",
                       help="Where evaluation indexes are kept between runs.")
