@@ -16,15 +16,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .text import stemmer
 from .types import Chunk
 
 FORMAT = 2  # bump when what `save` writes changes; older saves are rebuilt from the store
-
-
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
 
 
 def lexical_text(chunk: Chunk) -> str:
@@ -40,7 +35,7 @@ class BM25Index:
         self._bm25 = None
         self._docs: list[str] = []  # document-level twin: one BM25 "document" per source document
         self._doc_bm25 = None
-        self._stem = _stemmer()
+        self._stem = stemmer()  # the one Snowball stemmer rag.text uses too
 
     def _tokenize(self, texts: list[str], ids: bool):
         import bm25s
@@ -104,16 +99,15 @@ class BM25Index:
         df = 0 if i is None else int(self._bm25.scores["indptr"][i + 1] - self._bm25.scores["indptr"][i])
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def coverage(self, query: str, chunks: Sequence[Chunk]) -> float:
-        """Share of the query's idf mass that appears in the given chunks. Questions about things the
-        documents never mention ("Kenya" in a corpus without it) score low even when cosine is middling."""
-        q = set(self._tokenize([query], ids=False)[0])
-        if not q or not self.ids:
-            return 0.0
-        have = set(t for toks in self._tokenize([lexical_text(c) for c in chunks], ids=False) for t in toks) if chunks else set()
-        weights = {t: self.idf(t) for t in q}
-        total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
+    def terms(self, text: str) -> list[str]:
+        """The index's own analysis of a text (stop words out, stemmed): what `idf` knows about."""
+        return list(self._tokenize([text], ids=False)[0])
+
+    def chunk_terms(self, chunks: Sequence[Chunk]) -> list[str]:
+        """Every term of the chunks as indexed (title and heading included)."""
+        if not chunks:
+            return []
+        return [t for toks in self._tokenize([lexical_text(c) for c in chunks], ids=False) for t in toks]
 
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")

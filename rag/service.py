@@ -6,18 +6,17 @@ import threading
 import time
 from typing import Iterator, Sequence
 
-from . import citations
-from .errors import GeneratorError
+from . import citations, safety
 from .generators import Generator, generators
 from .index import Index
-from .prompt import REFUSAL, fit, is_refusal
+from .policy import REFUSAL, Action, AnswerPolicy, Evidence, is_refusal
+from .prompt import fit
 from .rerankers import Reranker, rerankers
 from .retrieval import Retriever, SearchSources, retrievers
 from .settings import Settings
 from .tokens import prompt_token_counter
 from .types import Answer, Hit, Message
 
-COVERAGE_WEIGHT = 0.45  # chosen on XQuAD answerable vs held-out-article questions (docs/benchmarks.md)
 _FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|also)\b", re.I)
 
 
@@ -58,6 +57,7 @@ class AnswerService:
         self.settings = settings
         self.index = index or Index(settings)
         self.sources = SearchSources(self.index)
+        self.policy = AnswerPolicy.from_settings(settings)
         self._generators: dict[str, Generator] = {}
         self._retrievers: dict[str, Retriever] = {}
         self._reranker: Reranker | None = None
@@ -91,35 +91,29 @@ class AnswerService:
         hits = self.retriever(method).retrieve(query, max(k, self.settings.candidates if self.settings.reranker != "none" else k), doc_ids)
         return self.reranker().rerank(query, hits)[:k]
 
-    def evidence(self, question: str, hits: list[Hit]) -> float:
-        """How well the retrieved chunks support the question: the top raw cosine (the best single
-        separator of answerable questions measured here) plus a share of the question's rare-term
-        coverage by the top chunks, which catches questions about things the corpus never mentions."""
-        if not hits:
-            return 0.0
-        cosine = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        found = self.sources.bm25()
-        coverage = found[0].coverage(question, [h.chunk for h in hits[:3]]) if found else 0.0
-        return cosine + COVERAGE_WEIGHT * coverage
+    def evidence(self, question: str, hits: list[Hit]) -> Evidence:
+        found = self.sources.bm25() if hits else None
+        return self.policy.evidence(question, hits, found[0] if found else None)
 
     def answer(self, question: str, history: Sequence[Message] = (), generator: str | None = None,
                top_k: int | None = None, doc_ids: Sequence[str] | None = None) -> AnswerStream:
         t0 = time.perf_counter()
-        s = self.settings
+        s, policy = self.settings, self.policy
         ans = Answer(question=question)
         query = standalone_query(question, history)
         hits = self.retrieve(query, top_k, doc_ids)
         ans.timings["retrieve_s"] = time.perf_counter() - t0
         ans.sources = hits
         evidence = self.evidence(query, hits)
-        ans.timings["evidence"] = evidence
-        if not hits or evidence < s.refusal_threshold:
+        ans.timings["evidence"] = evidence.score
+        if policy.refuse(evidence, hits):
             ans.refused, ans.text = True, REFUSAL
             return AnswerStream(ans, iter([REFUSAL]), lambda text: None)
         gen = self.generator(generator)
         count = prompt_token_counter(gen)
         budget = min(s.max_context_tokens, gen.context_window - s.max_answer_tokens)
         used = fit(question, hits, budget, count)
+        llm = gen.name != "extractive"
 
         def pieces() -> Iterator[str]:
             first = True
@@ -129,34 +123,30 @@ class AnswerService:
                     first = False
                 yield p
 
-        def quote(reason: str) -> str:
-            ans.notes.append(reason)
-            return "".join(self.generator("extractive").generate(question, used, s.max_answer_tokens))
+        def checked(text: str) -> tuple[str, list, list[str]]:
+            return citations.check(text, used, question, policy) if not is_refusal(text) else (text, [], [])
 
         def finish(text: str) -> None:
             ans.timings["total_s"] = time.perf_counter() - t0
-            llm = gen.name != "extractive"
-            if llm and is_refusal(text) and evidence >= s.strong_evidence:
-                # small models refuse answerable questions; strong evidence -> quote it instead
-                text = quote("the model declined although the sources match well; showing quoted sentences")
-            if not is_refusal(text):
-                ans.text, ans.citations, notes = citations.check(text, used)
+            shown, cites, notes = checked(text)
+            decision = policy.decide(evidence, shown or text, llm=llm, supported=bool(shown),
+                                     grounded=citations.grounded(question, cites, policy.grounding_overlap))
+            if decision.action is Action.QUOTE:
                 ans.notes += notes
-                if llm and not citations.grounded(question, ans.citations):
-                    # nothing the model said rests on text about the question: an off-topic answer,
-                    # or an instruction planted in a document that it obeyed
-                    text = quote("the model's answer did not rest on sources about the question; showing quoted sentences")
-                    if not is_refusal(text):
-                        ans.text, ans.citations, _ = citations.check(text, used)
-            if is_refusal(text):
+                ans.notes.append(decision.reason)
+                quote = "".join(self.generator("extractive").generate(question, used, s.max_answer_tokens))
+                shown, cites, notes = checked(quote)
+                decision = policy.decide(evidence, shown or quote, llm=False, supported=bool(shown))
+            if decision.action is Action.REFUSE or not shown:
                 ans.refused, ans.text, ans.citations = True, REFUSAL, []
-            elif not ans.citations:
+                return
+            # a URL/e-mail not quoted from a cited span is how a planted instruction exfiltrates (rag/safety.py)
+            ans.text, ans.citations = safety.drop_unsourced_links(shown, [c.span for c in cites]), cites
+            ans.notes += notes
+            if not cites:
                 ans.notes.append("no sentence of the answer could be matched to a source")
 
         return AnswerStream(ans, pieces(), finish)
 
     def ask(self, question: str, **kwargs) -> Answer:
-        try:
-            return self.answer(question, **kwargs).collect()
-        except GeneratorError:
-            raise
+        return self.answer(question, **kwargs).collect()

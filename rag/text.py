@@ -1,11 +1,16 @@
-"""Small text utilities shared by the extractive answerer, citation checking and evaluation."""
+"""The text toolkit: sentence spans, content terms, the Snowball stemmer and idf-weighted overlap.
+
+Shared by the extractive answerer, citation and claim checking, the answer policy's evidence and BM25
+(which keeps its own analyzer, bm25s's, so that its vocabulary and idf stay what the index was built
+with, but uses the same stemmer object and the same overlap).
+"""
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 # a point between digits (4.2, 1.5.3) is not a sentence end
 _SENT = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
@@ -21,13 +26,22 @@ them themselves then there these they this those through to too under until up v
 which while who whom why will with would you your yours yourself yourselves also did does many much whose""".split())
 
 
-_SOFT_BREAK = re.compile(r"(?<=[^\n.!?:;]{50})\n(?=[ \t]*[^\s\-*\u2022\d])")
+# a newline after a long line that ends mid-sentence, or before a lower-case word (a sentence goes on)
+_SOFT_BREAK = re.compile(r"(?<=[^\n.!?:;]{50})\n(?=[ \t]*[^\s\-*\u2022\d])|(?<=[^\n.!?:;])\n(?=[a-z])")
 
 
 def _join_wrapped_lines(text: str) -> str:
-    """PDF text wraps prose at the page width: a newline after a long line that ends mid-sentence is a
-    space. Short lines (headings, table rows) keep theirs. Same length, so offsets stay valid."""
-    return _SOFT_BREAK.sub(" ", text)
+    """PDF text wraps prose at the page width: a newline after a long line that ends mid-sentence, or
+    before a word in lower case, is a space. Short lines (headings, table rows), Markdown headings and
+    table rows written as "a | b | c" keep theirs. Same length, so offsets stay valid."""
+    def join(m: re.Match) -> str:
+        before = text.rfind("\n", 0, m.start()) + 1
+        after = text.find("\n", m.end())
+        line, following = text[before:m.start()], text[m.end():after if after >= 0 else len(text)]
+        keep = "|" in line or "|" in following or line.lstrip().startswith("#")
+        return "\n" if keep else " "
+
+    return _SOFT_BREAK.sub(join, text)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -48,16 +62,17 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=4096)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
+    """The one English Snowball stemmer (PyStemmer) of the process."""
     from Stemmer import Stemmer
 
     return Stemmer("english")
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    return stemmer().stemWord(word)
 
 
 def terms(text: str) -> list[str]:
@@ -81,8 +96,9 @@ class Idf:
         return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
 
 
-def weighted_overlap(query: list[str], target: list[str], idf: Idf) -> float:
-    """Share of the query's idf mass found in the target."""
+def weighted_overlap(query: Iterable[str], target: Iterable[str], idf: Callable[[str], float]) -> float:
+    """Share of the query's idf mass found in the target (any term weight: `Idf` over a few texts, or
+    BM25's collection-wide idf)."""
     q = set(query)
     if not q:
         return 0.0

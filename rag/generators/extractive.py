@@ -15,19 +15,17 @@ from __future__ import annotations
 import re
 from typing import Iterator, Sequence
 
-from ..prompt import REFUSAL
+from ..policy import DEFAULT, REFUSAL, AnswerPolicy
 from ..settings import Settings
 from ..text import Idf, sentences, terms, weighted_overlap
 from ..types import Hit
 from .base import generators
 
-MIN_OVERLAP = 0.2  # below this share of the question's idf mass no sentence answers it
 RANK_PRIOR = 0.3  # bonus / (rank + 1): the fused ranking saw the whole chunk, the overlap one sentence
 TYPE_BONUS = 0.2  # the sentence holds the kind of answer the question asks for
 SHORT_PENALTY = 0.1  # fragments of one or two content words are rarely an answer
 RERANK_TOP = 8  # candidates re-scored by sentence embeddings (each costs one short encode)
 DENSE_WEIGHT = 1.0
-MIN_SIMILARITY = 0.3  # best sentence cosine below this: the sources talk around the question
 
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
                      r"fifty|hundred|thousand|million|billion|dozen|half|quarter)\b", re.I)
@@ -62,9 +60,12 @@ class ExtractiveGenerator:
     name = "extractive"
     context_window = 100_000
 
-    def __init__(self, max_sentences: int = 2, embedder=None) -> None:
+    def __init__(self, max_sentences: int = 2, embedder=None, policy: AnswerPolicy = DEFAULT) -> None:
         self.max_sentences = max_sentences
         self.embedder = embedder  # optional: re-scores the best sentences (the index's, already loaded)
+        # declines below policy.quote_min_overlap (no sentence shares enough of the question's idf mass)
+        # or policy.quote_min_similarity (the best sentence's cosine: the sources talk around the question)
+        self.policy = policy
 
     def pick(self, question: str, hits: Sequence[Hit]) -> list[tuple[int, str, float]]:
         """(source n, sentence, score) of the best sentences, in reading order within a source."""
@@ -87,7 +88,7 @@ class ExtractiveGenerator:
             overlap = max(overlap, ov)
             score = ov + RANK_PRIOR / (rank + 1) + TYPE_BONUS * has_type(kind, sent, question)
             scored.append([score - (SHORT_PENALTY if len(t) < 3 else 0.0), n, rank, i, sent])
-        if overlap < MIN_OVERLAP:
+        if overlap < self.policy.quote_min_overlap:
             return []
         scored.sort(key=lambda x: -x[0])
         if self.embedder is not None:
@@ -96,7 +97,7 @@ class ExtractiveGenerator:
             for s, sim in zip(top, sims):
                 s[0] += DENSE_WEIGHT * float(sim)
             best_i = max(range(len(top)), key=lambda j: top[j][0])
-            if float(sims[best_i]) < MIN_SIMILARITY:
+            if float(sims[best_i]) < self.policy.quote_min_similarity:
                 return []
             scored = sorted(top, key=lambda x: -x[0]) + scored[RERANK_TOP:]
         best = scored[0]
@@ -129,4 +130,6 @@ class ExtractiveGenerator:
 
 @generators.register("extractive")
 def _factory(settings: Settings | None = None, *, embedder=None) -> ExtractiveGenerator:
-    return ExtractiveGenerator(settings.extractive_sentences if settings else 2, embedder)
+    if settings is None:
+        return ExtractiveGenerator(embedder=embedder)
+    return ExtractiveGenerator(settings.extractive_sentences, embedder, AnswerPolicy.from_settings(settings))

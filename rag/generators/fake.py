@@ -2,16 +2,17 @@
 
 Scripted: `FakeGenerator(["The answer is 42. [1]"])` replies with those texts in turn (the last one
 repeats), whatever the hits say: a test can make it claim anything, wrong citations included.
-Canned (no script): the first sentence of the first hit, cited [1]; with no hits, the refusal. Either
+Canned (no script): the hits' sentence sharing the most words with the question (the first one on a
+tie; Markdown headings skipped), cited with its source's number; with no hits, the refusal. Either
 way the reply is streamed a word at a time and cut at `max_tokens` words, like a real model.
 """
 from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from ..prompt import REFUSAL
+from ..policy import REFUSAL
 from ..settings import Settings
-from ..text import sentences
+from ..text import sentences, words
 from ..types import Hit
 from .base import generators
 
@@ -27,17 +28,20 @@ class FakeGenerator:
     def reply(self, question: str, hits: Sequence[Hit]) -> str:
         if self.replies:
             return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        asked = set(words(question))
+        best, reply = 0, REFUSAL
         for n, h in enumerate(hits, 1):
-            spans = sentences(h.chunk.text)
-            if spans:
-                a, b = spans[0]
-                return f"{h.chunk.text[a:b]} [{n}]"
-        return REFUSAL
+            text = h.chunk.text
+            for a, b in sentences(text):
+                shared = len(asked & set(words(text[a:b])))
+                if not text.startswith("#", a) and (shared > best or reply == REFUSAL):
+                    best, reply = shared, f"{text[a:b]} [{n}]"
+        return reply
 
     def generate(self, question: str, hits: Sequence[Hit], max_tokens: int = 256) -> Iterator[str]:
         self.calls.append((question, list(hits)))
-        words = self.reply(question, hits).split(" ")[:max_tokens]
-        for i, w in enumerate(words):
+        pieces = self.reply(question, hits).split(" ")[:max_tokens]
+        for i, w in enumerate(pieces):
             yield (" " if i else "") + w
 
 

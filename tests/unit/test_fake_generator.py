@@ -2,7 +2,7 @@ import pytest
 
 from rag.generators import generators
 from rag.generators.fake import FakeGenerator
-from rag.prompt import REFUSAL
+from rag.policy import REFUSAL
 from tests.contracts.generator import QUESTION, GeneratorContract, hit
 
 

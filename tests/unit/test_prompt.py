@@ -1,5 +1,6 @@
 from rag.generators.extractive import ExtractiveGenerator
-from rag.prompt import REFUSAL, build_messages, fit, is_refusal
+from rag.policy import REFUSAL, is_refusal
+from rag.prompt import build_messages, fit
 from rag.types import Chunk, Hit
 
 

@@ -26,3 +26,18 @@ def test_wrapped_pdf_lines_join_but_table_rows_and_headings_do_not():
          "Revenue 4,500\nCosts 3,200")
     assert _split(t) == ["The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.",
                          "Revenue 4,500", "Costs 3,200"]
+
+
+def test_table_rows_written_with_bars_are_never_joined():
+    t = ("Net income | Twelve Months Ended June 30, 2023 | $ million | 1,058\n"
+         "Adjusted EBITDA | Twelve Months Ended June 30, 2023 | $ million | 2,018")
+    assert _split(t) == t.split("\n")
+
+
+def test_a_line_going_on_in_lower_case_continues_the_sentence():
+    t = "Results. Free cash flow was $848\nmillion, in line.\nRevenue 4,500"
+    assert _split(t) == ["Results.", "Free cash flow was $848\nmillion, in line.", "Revenue 4,500"]
+
+
+def test_a_markdown_heading_keeps_its_line():
+    assert _split("# Notes\nthe cafeteria opens at noon.") == ["# Notes", "the cafeteria opens at noon."]
