@@ -34,8 +34,8 @@ class Probe:
         self.pdfium_off = False
         real_pages, real_lost = pdf._pdfium_pages, pdf._lost_text
 
-        def pages(path, n):
-            out = None if self.pdfium_off else real_pages(path, n)
+        def pages(path, n, *rest):
+            out = None if self.pdfium_off else real_pages(path, n, *rest)
             self.docs += out is None and not self.pdfium_off
             return out
 

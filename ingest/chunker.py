@@ -4,13 +4,17 @@ Text is cut into units (sentences, or word runs for over-long sentences) that re
 open a paragraph or are a heading. Units are packed greedily up to the token budget, preferring to
 close a chunk at a paragraph end, always closing before a heading, and carrying a few trailing
 sentences over as overlap. Token counts come from the embedder's own tokenizer, and each chunk is an
-exact slice of its page text, so offsets point at real characters.
+exact slice of its page text, so offsets point at real characters. A table paragraph (`ingest.tables`:
+a caption line, then labelled rows) is packed by whole rows in chunks of its own, and a chunk that
+continues a table carries the caption line as `prefix` (not part of the slice).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
+
+from .tables import TABLE_MARK
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -29,6 +33,7 @@ class Unit:
     para_start: bool = False
     heading: str | None = None  # heading text if this unit is a heading
     level: int = 0
+    table: str = ""  # "caption" or "row" inside a table paragraph
 
 
 @dataclass
@@ -37,10 +42,11 @@ class Piece:
     end: int
     heading: str  # "H1 > H2" path at the start of the piece
     tokens: int
+    prefix: str = ""  # a continued table's caption line: the chunk's text is prefix + the slice
 
 
-def _spans(text: str) -> list[tuple[int, int, bool, str | None, int]]:
-    """(start, end, para_start, heading, level) for each sentence-ish span of the text."""
+def _spans(text: str) -> list[tuple[int, int, bool, str | None, int, str]]:
+    """(start, end, para_start, heading, level, table) for each sentence-ish span of the text."""
     out = []
     pos = 0
     for para in _PARA.split(text) + [""]:
@@ -52,7 +58,16 @@ def _spans(text: str) -> list[tuple[int, int, bool, str | None, int]]:
         m = _HEADING.match(stripped) if "\n" not in stripped else None
         if m:
             lead = len(para) - len(para.lstrip())
-            out.append((pstart + lead, pstart + lead + len(stripped), True, m.group(2), len(m.group(1))))
+            out.append((pstart + lead, pstart + lead + len(stripped), True, m.group(2), len(m.group(1)), ""))
+            continue
+        if stripped.startswith(TABLE_MARK):  # one span per line: the caption, then each row
+            off, kind = 0, "caption"
+            for line in para.split("\n"):
+                if line.strip():
+                    a = pstart + off + len(line) - len(line.lstrip())
+                    out.append((a, a + len(line.strip()), kind == "caption", None, 0, kind))
+                    kind = "row"
+                off += len(line) + 1
             continue
         first = True
         s = 0
@@ -62,7 +77,7 @@ def _spans(text: str) -> list[tuple[int, int, bool, str | None, int]]:
             if seg.strip():
                 lead = len(seg) - len(seg.lstrip())
                 a = pstart + s + lead
-                out.append((a, pstart + s + len(seg.rstrip()), first, None, 0))
+                out.append((a, pstart + s + len(seg.rstrip()), first, None, 0, ""))
                 first = False
             if m2:
                 s = m2.end()
@@ -73,11 +88,12 @@ def _units(text: str, count: TokenCounter, budget: int) -> list[Unit]:
     spans = _spans(text)
     counts = count([text[a:b] for a, b, *_ in spans])
     units: list[Unit] = []
-    for (a, b, para, heading, level), n in zip(spans, counts):
+    for (a, b, para, heading, level, table), n in zip(spans, counts):
         if n <= budget:
-            units.append(Unit(a, b, n, para, heading, level))
+            units.append(Unit(a, b, n, para, heading, level, table))
             continue
         # over-long "sentence" (tables, lists, run-on text): fall back to word runs
+        first_new = len(units)
         words = [(m.start() + a, m.end() + a) for m in _WORD.finditer(text[a:b])]
         wcounts = count([text[x:y] for x, y in words])
         run_start, run_tokens, first = words[0][0], 0, para
@@ -101,6 +117,8 @@ def _units(text: str, count: TokenCounter, budget: int) -> list[Unit]:
             prev_end = y
         if run_tokens:
             units.append(Unit(run_start, prev_end, run_tokens, first))
+        for u in units[first_new:]:
+            u.table = table and "row"  # a long caption or row splits into parts of the table
     return units
 
 
@@ -129,14 +147,35 @@ def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
     def path() -> str:
         return " > ".join(h for _, h in stack)
 
+    caption: tuple[str, int] | None = None  # the current table's caption line and its tokens
+    prefix = ""
+
     def close() -> None:
-        nonlocal cur
+        nonlocal cur, prefix
         if cur and any(u.heading is None for u in cur):
-            pieces.append(Piece(cur[0].start, cur[-1].end, cur_heading, sum(u.tokens for u in cur)))
-        cur = []
+            extra = caption[1] if prefix and caption else 0
+            pieces.append(Piece(cur[0].start, cur[-1].end, cur_heading, sum(u.tokens for u in cur) + extra, prefix))
+        cur, prefix = [], ""
 
     for u in _units(text, count, budget):
-        used = sum(x.tokens for x in cur)
+        used = sum(x.tokens for x in cur) + (caption[1] if prefix and caption else 0)
+        if u.table:  # tables are chunked by rows, apart from the text around them
+            if u.para_start:  # a new table paragraph (its caption, or the first part of a split one)
+                close()
+                caption = (text[u.start:u.end] + "\n", u.tokens + 1) if u.table == "caption" else None
+            elif cur and cur[-1].table and used + u.tokens <= budget:
+                cur.append(u)
+                continue
+            else:
+                close()
+                if caption and caption[1] + u.tokens <= budget:
+                    prefix = caption[0]  # a continued table repeats its caption line
+            cur_heading = path()
+            cur = [u]
+            continue
+        if cur and cur[-1].table:
+            close()
+            caption, used = None, 0
         if u.heading is not None:
             close()
             while stack and stack[-1][0] >= u.level:

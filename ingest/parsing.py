@@ -19,7 +19,9 @@ from pathlib import Path
 
 from rag.errors import DocumentError, RagError
 
-from .loaders import LoadedDocument, loader_for
+from .archives import check_zip
+from .loaders import LoadedDocument, ParseOptions, loader_for
+from .sandbox import worker_env
 
 WORKER_MEMORY_BYTES = 4 * 1024**3
 WALL_FACTOR = 5  # a parse may take this many times its CPU limit in wall time on a loaded machine
@@ -36,12 +38,22 @@ def check_file(path: Path, max_bytes: int) -> None:
         raise DocumentError("empty: 0 bytes")
     if size > max_bytes:
         raise DocumentError(f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.0f} MB)")
+    if path.suffix.lower() == ".docx":
+        check_zip(path)  # a zip bomb is refused from its directory, before it costs the worker anything
 
 
-def parse_file(path: str, max_pages: int) -> LoadedDocument:
+def parse_options(settings) -> ParseOptions:
+    return ParseOptions(tables=settings.pdf_tables, ocr=settings.ocr, ocr_max_pages=settings.ocr_max_pages,
+                        ocr_page_timeout_s=settings.ocr_page_timeout_s)
+
+
+def parse_file(path: str, max_pages: int, options: ParseOptions | None = None) -> LoadedDocument:
     p = Path(path)
     try:
-        return loader_for(p).load(p, max_pages)
+        loader = loader_for(p)
+        if options is not None and hasattr(loader, "options"):
+            loader.options = options
+        return loader.load(p, max_pages)
     except RagError:
         raise
     except MemoryError:
@@ -78,13 +90,13 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, cpu_s: float = 600.0) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "ingest.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env=worker_env(cpu_s))  # no secrets; see ingest/sandbox.py
 
-    def call(self, path: str, max_pages: int, timeout_s: float) -> LoadedDocument:
-        write_frame(self.proc.stdin, (path, max_pages))
+    def call(self, path: str, max_pages: int, timeout_s: float, options: ParseOptions | None = None) -> LoadedDocument:
+        write_frame(self.proc.stdin, (path, max_pages, options))
         self._wait(timeout_s)
         try:
             status, value = read_frame(self.proc.stdout)
@@ -97,7 +109,9 @@ class _Worker:
 
     def _wait(self, timeout_s: float) -> None:
         """Until the worker answers. The limit is the worker's CPU time, so a busy machine (the embedder
-        runs beside it) does not fail a big but valid file; wall time is capped too, for a stuck read."""
+        runs beside it) does not fail a big but valid file; wall time is capped too, for a stuck read.
+        OCR runs in tesseract subprocesses, so its time counts against the wall cap only; each page has
+        its own limit (ParseOptions.ocr_page_timeout_s) and the page cap bounds the total."""
         start, cpu0 = time.monotonic(), _cpu_seconds(self.proc.pid)
         while not select.select([self.proc.stdout], [], [], 0.5)[0]:
             wall = time.monotonic() - start
@@ -119,16 +133,17 @@ class Parser:
     """Parses files one at a time in a killable worker; `submit` returns at once so parsing of the
     next file overlaps with embedding of the current one."""
 
-    def __init__(self, timeout_s: float, max_pages: int) -> None:
+    def __init__(self, timeout_s: float, max_pages: int, options: ParseOptions | None = None) -> None:
         self.timeout_s = timeout_s
         self.max_pages = max_pages
+        self.options = options
         self._worker: _Worker | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parser")
 
     def _parse(self, path: Path) -> LoadedDocument:
         if self._worker is None or not self._worker.alive():
-            self._worker = _Worker()  # (re)started after a timeout or crash
-        return self._worker.call(str(path), self.max_pages, self.timeout_s)
+            self._worker = _Worker(self.timeout_s)  # (re)started after a timeout or crash
+        return self._worker.call(str(path), self.max_pages, self.timeout_s, self.options)
 
     def submit(self, path: Path) -> Future:
         return self._thread.submit(self._parse, path)

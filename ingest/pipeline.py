@@ -18,7 +18,7 @@ from rag.types import Chunk
 
 from .chunker import chunk_text
 from .loaders import LoadedDocument, supported_suffixes
-from .parsing import Parser, check_file
+from .parsing import Parser, check_file, parse_options
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
@@ -181,7 +181,8 @@ class Ingestor:
 
     def _index_new(self, collection: str, store: VectorStore, todo):
         budget = self._budget()
-        with Parser(self.settings.parse_timeout_s, self.settings.max_pages) as parser:
+        with Parser(self.settings.parse_timeout_s, self.settings.max_pages,
+                    parse_options(self.settings)) as parser:
             queue = deque(todo.items())
             inflight: deque = deque()
             while queue or inflight:
@@ -212,11 +213,12 @@ class Ingestor:
         headings: list[tuple[int, str]] = []
         for page_no, text in enumerate(doc.pages, start=1):
             for i, piece in enumerate(chunk_text(text, count, budget, self.settings.chunk_overlap, headings)):
-                body = text[piece.start : piece.end]
+                body = piece.prefix + text[piece.start : piece.end]  # prefix: a continued table's caption
                 chunks.append(Chunk(
                     id=f"{doc_id}:{page_no}:{i}", doc_id=doc_id, text=body, source=str(path), title=doc.title,
                     page=page_no, start=piece.start, end=piece.end, heading=piece.heading,
-                    content_hash=hashlib.sha1(body.encode()).hexdigest()[:16], doc_type=doc.doc_type))
+                    content_hash=hashlib.sha1(body.encode()).hexdigest()[:16], doc_type=doc.doc_type,
+                    ocr=page_no in doc.ocr_pages))
         if not chunks:
             raise DocumentError("no extractable text")
         self.index.manifest.mark_pending(collection, doc_id)

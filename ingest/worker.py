@@ -1,4 +1,5 @@
-"""The parse worker process: reads (path, max_pages) frames on stdin, writes ("ok"|"err", value) frames."""
+"""The parse worker process: reads (path, max_pages, options) frames on stdin, writes ("ok"|"err", value)
+frames."""
 from __future__ import annotations
 
 import resource
@@ -7,9 +8,11 @@ import sys
 from rag.errors import RagError
 
 from .parsing import WORKER_MEMORY_BYTES, parse_file, read_frame, write_frame
+from .sandbox import confine, limit_cpu
 
 
 def main() -> None:
+    confine()  # dies with the parent; CPU capped per file below
     try:  # a decompression bomb hits this cap instead of the machine
         resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
     except (ValueError, OSError):
@@ -18,11 +21,12 @@ def main() -> None:
     sys.stdout = sys.stderr  # a chatty library must not corrupt the frame stream
     while True:
         try:
-            path, max_pages = read_frame(stdin)
+            path, max_pages, options = read_frame(stdin)
         except EOFError:
             return
+        limit_cpu()
         try:
-            write_frame(stdout, ("ok", parse_file(path, max_pages)))
+            write_frame(stdout, ("ok", parse_file(path, max_pages, options)))
         except RagError as e:
             write_frame(stdout, ("err", str(e)))
 

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     max_file_mb: Positive = 50.0
     max_pages: int = Field(default=2000, ge=1)
     parse_timeout_s: Positive = 120.0
+    # PDF tables rebuilt as labelled rows; scanned pages OCR'd (tesseract, ~3 s a page), at most
+    # ocr_max_pages per document so a 500-page scan cannot hold the ingest lane for half an hour
+    pdf_tables: bool = True
+    ocr: bool = True
+    ocr_max_pages: int = Field(default=50, ge=0, le=2000)
+    ocr_page_timeout_s: Positive = 60.0
 
     # retrieval
     retriever: RetrieverName = "hybrid"
@@ -92,6 +98,12 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     upload_max_mb: Positive = 50.0
     allowed_generators: str = "extractive,local,openai"
+
+    # HTTP API (`rag serve`): comma-separated bearer tokens; without any, it serves loopback only.
+    # Admin keys may also delete documents and reindex.
+    api_keys: SecretStr | None = None
+    api_admin_keys: SecretStr | None = None
+    upload_max_files: int = Field(default=20, ge=1, le=1000)  # per upload request
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Literal
 
 
 @dataclass
@@ -18,13 +18,14 @@ class Chunk:
     heading: str = ""  # "H1 > H2" path
     content_hash: str = ""
     doc_type: str = ""
+    ocr: bool = False  # the text was read from the page image (OCR), not from the file's text
 
     def metadata(self) -> dict:
         # Chroma metadata values must not be None
         return {
             "doc_id": self.doc_id, "source": self.source, "title": self.title, "page": self.page,
             "start": self.start, "end": self.end, "heading": self.heading,
-            "content_hash": self.content_hash, "doc_type": self.doc_type,
+            "content_hash": self.content_hash, "doc_type": self.doc_type, "ocr": self.ocr,
         }
 
     @classmethod
@@ -34,6 +35,7 @@ class Chunk:
             title=meta.get("title", ""), page=int(meta.get("page", 1)), start=int(meta.get("start", 0)),
             end=int(meta.get("end", 0)), heading=meta.get("heading", ""),
             content_hash=meta.get("content_hash", ""), doc_type=meta.get("doc_type", ""),
+            ocr=bool(meta.get("ocr", False)),
         )
 
 
@@ -62,7 +64,8 @@ class Citation:
     def to_json(self) -> dict:
         c = self.chunk
         return {"n": self.n, "doc": c.title, "source": c.source, "page": c.page, "text": self.span,
-                "score": round(self.score, 4), "chunk_id": c.id, "supported": self.supported}
+                "score": round(self.score, 4), "chunk_id": c.id, "supported": self.supported,
+                **({"ocr": True, "note": "text from OCR"} if c.ocr else {})}
 
 
 @dataclass
@@ -88,5 +91,3 @@ def user(text: str) -> Message:
 def system(text: str) -> Message:
     return Message("system", text)
 
-
-TokenStream = Iterator[str]

@@ -15,10 +15,22 @@ class LoadedDocument:
     pages: list[str]  # one entry per page; non-paged formats have one
     doc_type: str
     warnings: list[str] = field(default_factory=list)
+    ocr_pages: set[int] = field(default_factory=set)  # 1-based pages whose text came from OCR
 
     @property
     def paged(self) -> bool:
-        return self.doc_type == "pdf"
+        return self.doc_type in ("pdf", "pptx", "xlsx")  # a page is a page, slide or sheet
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What the parse worker may do beyond reading the text layer (built from Settings by the parser)."""
+
+    tables: bool = True  # PDF pages: rebuild tables as labelled rows
+    ocr: bool = True  # PDF pages without a usable text layer are rendered and OCR'd
+    ocr_max_pages: int = 50  # per document; scanned pages beyond it are skipped with a warning
+    ocr_page_timeout_s: float = 60.0
+    ocr_dpi: int = 300
 
 
 @runtime_checkable

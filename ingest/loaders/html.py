@@ -1,10 +1,12 @@
-"""HTML loader: trafilatura strips navigation and boilerplate and keeps headings as Markdown."""
+"""HTML loader: trafilatura strips navigation and boilerplate and keeps headings as Markdown; its pipe
+tables become labelled rows (`ingest.tables`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from rag.errors import DocumentError
 
+from ..tables import markdown_tables
 from .base import LoadedDocument, decode_text, register, require_text
 
 
@@ -25,4 +27,4 @@ class HtmlLoader:
         title = (meta.title if meta and meta.title else "") or path.stem
         if not text.strip():
             raise DocumentError("empty: no readable text in the HTML")
-        return LoadedDocument(title=title.strip(), pages=require_text([text]), doc_type="html")
+        return LoadedDocument(title=title.strip(), pages=require_text([markdown_tables(text)]), doc_type="html")

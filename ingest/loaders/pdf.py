@@ -6,6 +6,10 @@ about 15x less CPU than pypdf's extraction (benchmarks/pdf_parse.py), which matt
 shares 2 cores with the embedder. pypdf extracts a page's text instead when pdfium cannot give it:
 the document does not open in pdfium or has a different page count (then every page), the page fails
 in pdfium, or the page looks like pdfium lost text (`_lost_text`); then the longer text wins.
+Pages that look tabular have their tables rebuilt as labelled rows (`pdf_tables`). A page without a
+usable text layer that shows an image is rendered and OCR'd (`ingest.ocr`, tesseract), up to
+`ParseOptions.ocr_max_pages` per document, each page under its own time limit; those pages are listed
+in `LoadedDocument.ocr_pages` so their chunks say "text from OCR".
 pdfium is not thread-safe: loaders run in the parse worker, one file at a time.
 """
 from __future__ import annotations
@@ -15,7 +19,8 @@ from pathlib import Path
 
 from rag.errors import DocumentError
 
-from .base import LoadedDocument, register
+from .base import LoadedDocument, ParseOptions, register
+from .pdf_tables import Line, Table, find_tables, looks_tabular, split_lines
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns loudly on merely odd files
 log = logging.getLogger(__name__)
@@ -37,12 +42,16 @@ _PDFIUM_FIXES = str.maketrans({**{c: None for c in range(32) if chr(c) not in "\
 # FinanceBench's gaps are ~0 inside a paragraph, 0.1-0.3 between table rows, 0.8-1.1 between
 # paragraphs, and rarest at 0.4-0.6.
 _PARAGRAPH_GAP = 0.5
+# fewer visible characters than this (a page number, a stamp) and the page counts as scanned: OCR'd if
+# it shows an image
+_MIN_PAGE_CHARS = 16
 
 
 @register("pdf", (".pdf",))
 class PdfLoader:
     suffixes = (".pdf",)
     doc_type = "pdf"
+    options = ParseOptions()  # the parse worker sets the user's
 
     def load(self, path: Path, max_pages: int) -> LoadedDocument:
         from pypdf import PdfReader
@@ -62,7 +71,7 @@ class PdfLoader:
                 raise DocumentError("empty: the PDF has no pages")
             if n > max_pages:
                 raise DocumentError(f"too many pages ({n} > limit {max_pages})")
-            fast = _pdfium_pages(path, n)
+            fast = _pdfium_pages(path, n, self.options.tables)
             pages, bad, slow = [], 0, 0
             for i, page in enumerate(reader.pages):
                 text, objects = fast[i] if fast else (None, 0)
@@ -89,13 +98,72 @@ class PdfLoader:
             raise DocumentError(f"corrupt PDF ({type(e).__name__}: {_short(e)})") from None
         if slow:
             log.debug("%s: %d of %d page(s) read with pypdf", path.name, slow, n)
-        if not any(p.strip() for p in pages):
-            raise DocumentError("no extractable text (likely a scanned PDF; OCR is not supported)")
         warnings = [f"{bad} page(s) could not be read"] if bad else []
-        return LoadedDocument(title=title, pages=pages, doc_type="pdf", warnings=warnings)
+        scanned = [i for i, p in enumerate(pages) if not _usable(p)]
+        ocr_pages: set[int] = set()
+        if scanned and self.options.ocr:
+            ocr_pages, notes = _ocr_pages(path, pages, scanned, self.options)
+            warnings += notes
+        if not any(p.strip() for p in pages):
+            why = ("OCR is off (RAG_OCR=false)" if not self.options.ocr
+                   else "; ".join(warnings) or "OCR found no text")
+            raise DocumentError(f"no extractable text (scanned pages: {why})")
+        return LoadedDocument(title=title, pages=pages, doc_type="pdf", warnings=warnings, ocr_pages=ocr_pages)
 
 
-def _pdfium_pages(path: Path, n: int) -> list[tuple[str | None, int]] | None:
+def _usable(text: str) -> bool:
+    """A text layer worth keeping: a few words at least, mostly letters and digits (not glyph garbage)."""
+    visible = [c for c in text if not c.isspace()]
+    return len(visible) >= _MIN_PAGE_CHARS and sum(c.isalnum() for c in visible) >= 0.3 * len(visible)
+
+
+def _ocr_pages(path: Path, pages: list[str], scanned: list[int], opt: ParseOptions) -> tuple[set[int], list[str]]:
+    """OCR the scanned pages that show an image, in place, up to the per-document cap. Returns the 1-based
+    pages now holding OCR text and one-line notes (skipped pages, a page that timed out or failed)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from .. import ocr
+
+    if not ocr.available():
+        return set(), ["scanned pages not read: OCR unavailable (tesseract is not installed; run `make setup`)"]
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except Exception:
+        return set(), ["scanned pages not read: the file does not render"]
+    done: set[int] = set()
+    notes, failed, over, engine = [], [], 0, None
+    try:
+        for i in scanned:
+            page = doc[i]
+            try:
+                if not any(pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, k)) == pdfium_c.FPDF_PAGEOBJ_IMAGE
+                           for k in range(pdfium_c.FPDFPage_CountObjects(page))):
+                    continue  # blank or vector-only: nothing a camera saw
+                if len(done) + len(failed) >= opt.ocr_max_pages:
+                    over += 1
+                    continue
+                engine = engine or ocr.create()
+                text = _clean(engine.read(ocr.render(page, opt.ocr_dpi), opt.ocr_page_timeout_s))
+            except DocumentError as e:
+                failed.append(f"page {i + 1}: {e}")
+                continue
+            finally:
+                page.close()
+            if _visible(text) > _visible(pages[i]):
+                pages[i] = text
+                done.add(i + 1)
+    finally:
+        doc.close()
+    if over:
+        notes.append(f"{over} scanned page(s) not read: over the OCR cap of {opt.ocr_max_pages} "
+                     "pages per document (RAG_OCR_MAX_PAGES)")
+    if failed:
+        notes.append(f"OCR failed on {len(failed)} page(s): " + "; ".join(failed[:3]))
+    return done, notes
+
+
+def _pdfium_pages(path: Path, n: int, tables: bool = True) -> list[tuple[str | None, int]] | None:
     """(text, objects drawn) per page from pdfium; text None where the page failed. None for the whole
     document when pdfium cannot open it or counts other than `n` pages (pypdf's numbering wins)."""
     import pypdfium2 as pdfium
@@ -110,7 +178,7 @@ def _pdfium_pages(path: Path, n: int) -> list[tuple[str | None, int]] | None:
         out: list[tuple[str | None, int]] = []
         for i in range(n):
             try:
-                out.append(_pdfium_page(doc, i))
+                out.append(_pdfium_page(doc, i, tables))
             except Exception:  # one broken page must not lose the rest
                 out.append((None, 0))
         return out
@@ -120,7 +188,7 @@ def _pdfium_pages(path: Path, n: int) -> list[tuple[str | None, int]] | None:
         doc.close()
 
 
-def _pdfium_page(doc, i: int) -> tuple[str, int]:
+def _pdfium_page(doc, i: int, tables: bool = True) -> tuple[str, int]:
     import pypdfium2.raw as pdfium_c
 
     page = doc[i]
@@ -128,7 +196,9 @@ def _pdfium_page(doc, i: int) -> tuple[str, int]:
         textpage = page.get_textpage()
         try:
             text = textpage.get_text_range()  # the whole page: get_text_bounded clips to the crop box
-            text = _paragraphs(textpage, text)
+            lines = split_lines(text)
+            found = find_tables(lines, _boxes(textpage)) if tables and looks_tabular(lines) else []
+            text = _paragraphs(textpage, lines, found)
         finally:
             textpage.close()
         return _clean(text.translate(_PDFIUM_FIXES)), pdfium_c.FPDFPage_CountObjects(page)
@@ -136,19 +206,44 @@ def _pdfium_page(doc, i: int) -> tuple[str, int]:
         page.close()
 
 
-def _paragraphs(textpage, text: str) -> str:
+def _boxes(textpage):
+    """Text index -> loose box (left, right, bottom, top) of that character, None where pdfium has none."""
+    import pypdfium2.raw as pdfium_c
+
+    rect = pdfium_c.FS_RECTF()
+
+    def box(k: int):
+        c = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, k)
+        if c < 0 or not pdfium_c.FPDFText_GetLooseCharBox(textpage, c, rect):
+            return None
+        return rect.left, rect.right, rect.bottom, rect.top
+
+    return box
+
+
+def _paragraphs(textpage, lines: list[Line], tables: list[Table] = ()) -> str:
     """pdfium's CR LF separated lines joined by LF, with a blank line before a line that sits
     `_PARAGRAPH_GAP` below the one before or anywhere above it (a new column or block). Lines that
     overlap vertically (a superscript, a table row split in two) count as one line. The page's last
     line is not set apart: mostly a page number or footer, alone it would make a chunk of its own
-    (on FinanceBench that was 473 chunks, most of the 4.5 % more chunks than with pypdf's text)."""
+    (on FinanceBench that was 473 chunks, most of the 4.5 % more chunks than with pypdf's text).
+    Each table's lines are replaced by its labelled block (`pdf_tables`), a paragraph of its own."""
     import pypdfium2.raw as pdfium_c
 
     rect = pdfium_c.FS_RECTF()
     out: list[str] = []
-    pos, band, last_break = 0, None, -1  # band: (bottom, top) of the last visual line
-    for line in text.split("\r\n"):
-        start, pos = pos, pos + len(line.encode("utf-16-le")) // 2 + 2  # pdfium indexes UTF-16 units
+    band, last_break = None, -1  # band: (bottom, top) of the last visual line
+    starts = {t.first: t for t in tables}
+    skip_to = 0
+    for n, ln in enumerate(lines):
+        if n < skip_to:
+            continue
+        if n in starts:
+            t = starts[n]
+            out += ["", t.text, ""]  # a footer after it stays out of the table's paragraph
+            last_break, band, skip_to = -1, None, t.last
+            continue
+        line, start = ln.text, ln.start
         k = len(line) - len(line.lstrip())
         box = None
         if k < len(line):

@@ -9,9 +9,9 @@ from .base import LoadedDocument, decode_text, register, require_text
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 
 
-@register("text", (".txt", ".text", ".rst", ".log", ".csv"))
+@register("text", (".txt", ".text", ".rst", ".log"))
 class TextLoader:
-    suffixes = (".txt", ".text", ".rst", ".log", ".csv")
+    suffixes = (".txt", ".text", ".rst", ".log")
     doc_type = "text"
 
     def load(self, path: Path, max_pages: int) -> LoadedDocument:

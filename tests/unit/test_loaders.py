@@ -9,23 +9,11 @@ import pytest
 from ingest.loaders import loader_for, supported_suffixes
 from ingest.parsing import check_file, parse_file
 from rag.errors import DocumentError, UnsupportedTypeError
+from tests.conftest import make_pdf
 
 
 def load(path: Path, max_pages: int = 100):
     return loader_for(path).load(path, max_pages)
-
-
-def make_pdf(path: Path, pages: list[str]) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        if text:
-            pdf.multi_cell(0, 8, text)
-    path.write_bytes(bytes(pdf.output()))
-    return path
 
 
 def encrypt_pdf(src: Path, dst: Path, user_password: str) -> Path:
@@ -143,7 +131,7 @@ def test_docx_headings_become_markdown_and_tables_become_rows(tmp_path):
     assert doc.title == "Maintenance manual"
     assert doc.pages == ["# Maintenance manual\n\nCheck the oil level of the turbine every week.\n\n"
                          "## Filters\n\nReplace the filter cartridge after 400 hours.\n\n"
-                         "Part | Interval\nFilter | 400 h"]
+                         "Table: Filters\nFilter | Interval: 400 h"]
 
 
 def test_corrupt_docx_fails_with_a_reason(tmp_path):
@@ -184,7 +172,7 @@ def test_truncated_pdf_fails_as_corrupt(tmp_path):
 
 def test_pdf_without_text_is_reported_as_likely_scanned(tmp_path):
     with pytest.raises(DocumentError, match="no extractable text.*scanned"):
-        load(make_pdf(tmp_path / "blank.pdf", ["", ""]))
+        load(make_pdf(tmp_path / "blank.pdf", ["", ""]))  # blank pages show no image: nothing to OCR
 
 
 def test_pdf_over_the_page_limit_fails_with_both_numbers(tmp_path):
@@ -221,8 +209,8 @@ def test_pdf_pages_pdfium_fails_on_or_loses_text_on_are_read_with_pypdf(tmp_path
 
     real = pdf._pdfium_pages
 
-    def flaky(path, n):
-        pages = real(path, n)
+    def flaky(path, n, *rest):
+        pages = real(path, n, *rest)
         pages[1] = (None, 0)  # the page raised in pdfium
         pages[2] = ("The", 40)  # 40 objects drawn, 3 characters read: text lost
         return pages
@@ -234,7 +222,7 @@ def test_pdf_pages_pdfium_fails_on_or_loses_text_on_are_read_with_pypdf(tmp_path
 def test_pdf_pdfium_cannot_open_is_read_whole_with_pypdf(tmp_path, monkeypatch):
     from ingest.loaders import pdf
 
-    monkeypatch.setattr(pdf, "_pdfium_pages", lambda path, n: None)  # also: another page count than pypdf's
+    monkeypatch.setattr(pdf, "_pdfium_pages", lambda path, n, *rest: None)  # also: another page count than pypdf's
     assert [p.strip() for p in load(make_pdf(tmp_path / "three.pdf", PAGES)).pages] == PAGES
 
 
@@ -248,8 +236,8 @@ def test_pdf_page_neither_parser_can_read_is_empty_with_a_warning(tmp_path, monk
     def broken_page(self, *a, **kw):
         raise ValueError("bad content stream")
 
-    def first_fails(path, n):
-        return [(None, 0)] + real(path, n)[1:]
+    def first_fails(path, n, *rest):
+        return [(None, 0)] + real(path, n, *rest)[1:]
 
     monkeypatch.setattr(pdf, "_pdfium_pages", first_fails)
     monkeypatch.setattr(PageObject, "extract_text", broken_page)
@@ -274,13 +262,13 @@ def test_parse_file_turns_any_loader_exception_into_a_document_error(tmp_path, m
 
 
 def test_unknown_suffix_is_an_unsupported_type_listing_the_supported_ones(tmp_path):
-    (tmp_path / "slides.pptx").write_bytes(b"whatever")
-    with pytest.raises(UnsupportedTypeError, match=r"unsupported type '\.pptx'.*\.pdf"):
-        check_file(tmp_path / "slides.pptx", 10**6)
+    (tmp_path / "slides.key").write_bytes(b"whatever")
+    with pytest.raises(UnsupportedTypeError, match=r"unsupported type '\.key'.*\.pdf"):
+        check_file(tmp_path / "slides.key", 10**6)
 
 
 def test_supported_suffixes_cover_every_format():
-    assert {".pdf", ".md", ".txt", ".html", ".htm", ".docx"} <= set(supported_suffixes())
+    assert {".pdf", ".md", ".txt", ".html", ".htm", ".docx", ".xlsx", ".csv", ".pptx"} <= set(supported_suffixes())
 
 
 def test_empty_file_is_refused_before_parsing(tmp_path):
@@ -350,3 +338,64 @@ def test_the_guide_settings_table_matches_the_real_defaults():
         default = fields[name.lower()].default
         actual = "" if default is None else str(default).rstrip("0").rstrip(".") if isinstance(default, float) else str(default)
         assert documented == actual, f"RAG_{name}: guide says {documented!r}, settings.py says {actual!r}"
+
+
+# --- spreadsheets and slides -------------------------------------------------------------------------
+
+
+def test_xlsx_sheets_are_pages_and_rows_keep_their_number_and_headers(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Fleet"
+    for row in [["Vessel", "Length (m)", "Crew"], ["Aurora", 54, 12], [None, None, None], ["Boreas", 61.0, 15]]:
+        ws.append(row)
+    wb.create_sheet("Ports").append(["Port", "Berths"])
+    wb["Ports"].append(["Tromsø", 7])
+    wb.save(tmp_path / "fleet.xlsx")
+    doc = load(tmp_path / "fleet.xlsx")
+    assert doc.doc_type == "xlsx" and doc.paged and len(doc.pages) == 2
+    assert doc.pages[0].splitlines() == ["Table: Fleet", "Row 2: Aurora | Length (m): 54 | Crew: 12",
+                                         "Row 4: Boreas | Length (m): 61 | Crew: 15"]
+    assert "Row 2: Tromsø | Berths: 7" in doc.pages[1]
+
+
+def test_csv_is_one_labelled_table_with_row_numbers(tmp_path):
+    (tmp_path / "tides.csv").write_text("Harbour;High water;Low water\nBergen;06:12;12:30\nOslo;07:01;13:15\n")
+    doc = load(tmp_path / "tides.csv")
+    assert doc.doc_type == "csv" and doc.title == "tides"
+    assert "Row 3: Oslo | High water: 07:01 | Low water: 13:15" in doc.pages[0]
+
+
+def test_empty_csv_fails_alone(tmp_path):
+    (tmp_path / "empty.csv").write_text(",,\n,,\n")
+    with pytest.raises(DocumentError, match="empty"):
+        load(tmp_path / "empty.csv")
+
+
+def test_pptx_slides_are_pages_with_title_headings_text_and_tables(tmp_path):
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    s1 = deck.slides.add_slide(deck.slide_layouts[1])
+    s1.shapes.title.text = "Harbour plan"
+    s1.placeholders[1].text_frame.text = "Dredging starts in spring."
+    s2 = deck.slides.add_slide(deck.slide_layouts[5])
+    s2.shapes.title.text = "Budget"
+    table = s2.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(4), Inches(1)).table
+    for (r, c), v in {(0, 0): "Item", (0, 1): "Cost ($k)", (1, 0): "Dredging", (1, 1): "420"}.items():
+        table.cell(r, c).text = v
+    deck.save(tmp_path / "plan.pptx")
+    doc = load(tmp_path / "plan.pptx")
+    assert doc.doc_type == "pptx" and doc.paged and doc.title == "Harbour plan"
+    assert doc.pages[0].startswith("## Harbour plan") and "Dredging starts in spring." in doc.pages[0]
+    assert "Table: Budget\nDredging | Cost ($k): 420" in doc.pages[1]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".pptx"])
+def test_corrupt_office_files_fail_alone(tmp_path, suffix):
+    (tmp_path / f"bad{suffix}").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DocumentError, match="corrupt"):
+        load(tmp_path / f"bad{suffix}")
