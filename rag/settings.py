@@ -105,12 +105,6 @@ class Settings(BaseSettings):
     api_admin_keys: SecretStr | None = None
     upload_max_files: int = Field(default=20, ge=1, le=1000)  # per upload request
 
-    # HTTP API (`rag serve`): comma-separated bearer tokens; without any, it serves loopback only.
-    # Admin keys may also delete documents and reindex.
-    api_keys: SecretStr | None = None
-    api_admin_keys: SecretStr | None = None
-    upload_max_files: int = Field(default=20, ge=1, le=1000)  # per upload request
-
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, v: int, info: ValidationInfo) -> int:
