@@ -49,9 +49,9 @@ $(STAMP): pyproject.toml | $(LLAMA_STAMP)
 	touch $(STAMP)
 
 models: deps
-	$(BIN)/python -m rag.local_models
+	$(BIN)/rag setup models
 	# optional int8 ONNX runtime for the embedder (RAG_EMBEDDER_RUNTIME=onnx): ~20 s once, then a stamp check
-	$(BIN)/python -m rag.embedders.onnx_runtime build 2>&1 | tail -1
+	$(BIN)/rag setup onnx 2>&1 | tail -1
 
 # a tiny real answer from the llama.cpp build, in a child process: a bad build fails setup with one line
 llama-smoke: $(LLAMA_SMOKE)

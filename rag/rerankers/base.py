@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from ..errors import ConfigError
 from ..registry import Registry
 from ..settings import Settings
 from ..types import Hit
@@ -40,14 +41,14 @@ class CrossEncoderReranker:
     name = "cross-encoder"
 
     def __init__(self, settings: Settings) -> None:
-        from ..errors import ConfigError
-
         if not settings.reranker_path:
             raise ConfigError("reranker 'cross-encoder' needs RAG_RERANKER_PATH: a local cross-encoder model folder")
         self.path = str(settings.reranker_path)
         self._model = None
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        if not hits:
+            return hits
         if self._model is None:
             from sentence_transformers import CrossEncoder
 

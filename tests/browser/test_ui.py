@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port, make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,13 +33,9 @@ WORDS = ("harbour ledger survey coastal tide ferry granite quarry lantern orchar
          "market weaver copper timber mill council archive festival choir museum garden railway").split()
 
 
-def make_pdf(path: Path, filler_pages: int = 60) -> Path:
+def report_pdf(path: Path, filler_pages: int = 60) -> Path:
     """A report whose page 3 holds the answer; the filler pages make a reindex take a few seconds."""
-    from fpdf import FPDF
-
     rnd = random.Random(7)
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=11)
     pages = ["Northern Harbour Energy Report. Prepared for the town council.",
              "Contents. Background, the turbine, maintenance, and the budget for the coming years."]
     pages.append("The Zephyr turbine was installed in 2011 at the northern harbour. Its rated output is "
@@ -47,17 +44,7 @@ def make_pdf(path: Path, filler_pages: int = 60) -> Path:
     for i in range(filler_pages):
         pages.append(f"Appendix {i + 1}. " + " ".join(
             " ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(12)))
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 7, text)
-    pdf.output(str(path))
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return make_pdf(path, pages, font_size=11, line_height=7)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +126,7 @@ def uploaded(server, browser):
     """The report uploaded through the Documents page; yields that page for assertions."""
     url, tmp = server
     page = new_page(browser, url, "documents")
-    pdf = make_pdf(tmp / "harbour-report.pdf")
+    pdf = report_pdf(tmp / "harbour-report.pdf")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
     page.get_by_role("button", name="Add to library").click()
     page.get_by_text("1 of 1 file indexed").wait_for(timeout=180_000)

@@ -23,13 +23,14 @@ class RetrieverContract:
 
     def test_returns_at_most_k_distinct_chunks(self, retriever):
         hits = retriever.retrieve("plants sunlight lava tower", 2)
-        assert len(hits) <= 2
+        assert 1 <= len(hits) <= 2
         assert len({h.chunk.id for h in hits}) == len(hits)
 
     def test_scores_are_sorted(self, retriever):
-        hits = retriever.retrieve("volcano lava magma", 3)
+        hits = retriever.retrieve("magma lava plants sunlight", 3)  # two documents match
+        assert len(hits) >= 2, "too few hits to check the order"
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
     def test_filter_by_document(self, retriever):
         hits = retriever.retrieve("Eiffel Tower", 3, doc_ids=[retriever._doc_ids["volcano.md"]])
-        assert all(h.chunk.title == "Volcanoes" for h in hits)
+        assert hits and all(h.chunk.title == "Volcanoes" for h in hits)

@@ -9,6 +9,7 @@ from rag.index import Index
 from rag.retrieval import retrievers
 from rag.service import AnswerService
 from rag.types import Message
+from tests.conftest import make_pdf
 from tests.contracts.embedder import EmbedderContract
 from tests.contracts.retriever import DOCS, RetrieverContract
 
@@ -23,14 +24,7 @@ EXTRA = {
 
 
 def _pdf(path):
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in ["Introduction to the Quarkel device.", "The Quarkel device weighs exactly 42 kilograms."]:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
+    make_pdf(path, ["Introduction to the Quarkel device.", "The Quarkel device weighs exactly 42 kilograms."])
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ class TestTorchEmbedder(EmbedderContract):
 
 
 class TestRetrievers(RetrieverContract):
-    @pytest.fixture(params=["dense", "bm25", "hybrid"])
+    @pytest.fixture(params=retrievers.names())
     def retriever(self, request, service):
         r = retrievers.create(request.param, service.sources, service.settings)
         docs = service.index.manifest.documents(service.index.active().name)

@@ -21,6 +21,7 @@ from ingest import Ingestor, reindex
 from ingest.loaders import loader_for
 from rag import IndexMismatchError, Settings
 from rag.index import Index
+from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.slow  # every test here embeds with the real model
 
@@ -40,18 +41,6 @@ PDF_PAGES = ["The pump station moves 42 litres per second at full load.",
              "On page two: the backup generator starts within nine seconds."]
 FACT = "The Zorblat footbridge in Velmora opened in 1911 after six years of construction."
 FILLER = "ledger audit revenue glacier turbine sonnet enzyme dividend meridian antibody lattice compiler".split()
-
-
-def make_pdf(path: Path, pages: list[str]) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    path.write_bytes(bytes(pdf.output()))
-    return path
 
 
 def filler(seed: int, sentences: int) -> str:

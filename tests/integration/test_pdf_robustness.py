@@ -21,6 +21,7 @@ from ingest.chunker import chunk_text
 from ingest.parsing import Parser
 from rag import DocumentError, Settings
 from rag.index import Index
+from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.slow
 PARSE_TIMEOUT_S = 60
@@ -199,14 +200,7 @@ def slow_pdf(path: Path, pages: int = 2000) -> Path:
 
 
 def test_a_parse_over_the_time_limit_fails_alone_and_the_next_file_parses(tmp_path):
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    pdf.add_page()
-    pdf.cell(0, 10, "Still parsing after a timeout.")
-    small = tmp_path / "small.pdf"
-    small.write_bytes(bytes(pdf.output()))
+    small = make_pdf(tmp_path / "small.pdf", ["Still parsing after a timeout."])
     with Parser(timeout_s=3, max_pages=2000) as parser:
         slow, after = parser.submit(slow_pdf(tmp_path / "slow.pdf")), parser.submit(small)
         t = time.monotonic()

@@ -8,18 +8,7 @@ import pytest
 
 from rag import ConfigError, DocumentError
 from rag.errors import IndexBusyError, UnsupportedTypeError
-
-
-def make_pdf(path, pages: list[str]):
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
+from tests.conftest import make_pdf
 
 
 # uploads ------------------------------------------------------------------------------------------

