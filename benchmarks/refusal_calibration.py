@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.eval import DEFAULT_CACHE, answers  # noqa: E402
+from app.eval import answers  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def record(dataset: Path, limit: int | None) -> list[dict]:
         update["answerability_threshold"] = 0.0
     s = settings.model_copy(update=update)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    return answers.ask_all(s, answers.load(dataset), "extractive", limit, DEFAULT_CACHE, log)
+    return answers.ask_all(s, answers.load(dataset), "extractive", limit, s.eval_cache, log)
 
 
 def main() -> None:

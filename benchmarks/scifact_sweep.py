@@ -20,7 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.eval import DEFAULT_CACHE  # noqa: E402
 from app.eval import retrieval as r  # noqa: E402
 from rag import Settings  # noqa: E402
 from rag.eval.metrics import ranking_metrics  # noqa: E402
@@ -175,7 +174,7 @@ def main() -> None:
                   (x.split("/") for x in a.chunks.split(","))] if a.chunks else CHUNK_GRID
     indexes = chunk_grid if a.grid in ("chunking", "all") else [{}]
     for chunking in indexes:
-        prep = r.prepare(Path(a.dataset), base.model_copy(update=chunking), DEFAULT_CACHE, log)
+        prep = r.prepare(Path(a.dataset), base.model_copy(update=chunking), base.eval_cache, log)
         memoize_queries(prep)
         grid = [json.loads(x) for x in a.set] or {
             "retrieval": RETRIEVAL_GRID, "experiments": EXPERIMENT_GRID, "all": RETRIEVAL_GRID + EXPERIMENT_GRID,

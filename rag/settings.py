@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
+# where `rag setup` assembles the packaged models (the embedders and local generator read them here)
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+EVAL_CACHE = Path("~/.cache/docqa-eval").expanduser()  # default RAG_EVAL_CACHE
+
 # Every number is bounded and finite (nan slips past a plain `ge`, inf past any lower bound), and every
 # choice among registered parts is a Literal: a typo or a nonsense value is a one-line ConfigError at start.
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -105,6 +109,14 @@ class Settings(BaseSettings):
     api_admin_keys: SecretStr | None = None
     upload_max_files: int = Field(default=20, ge=1, le=1000)  # per upload request
 
+    # evaluation (`rag eval`, the admin page): indexes of evaluation corpora, kept between runs
+    eval_cache: Path = EVAL_CACHE
+
+    @field_validator("eval_cache")
+    @classmethod
+    def _expand_home(cls, v: Path) -> Path:
+        return v.expanduser()
+
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, v: int, info: ValidationInfo) -> int:
@@ -127,7 +139,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return Path(__file__).resolve().parent.parent / "models"
+        return MODELS_DIR
 
 
 def load_settings() -> Settings:

@@ -13,15 +13,14 @@ from rich.table import Table
 from rag.errors import RagError
 from rag.settings import load_settings
 
-from . import DEFAULT_CACHE
 from . import answers as a
 from . import retrieval as r
 
 app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 out = Console()
-_CACHE = typer.Option(DEFAULT_CACHE, "--cache", envvar="RAG_EVAL_CACHE",
-                      help="Where evaluation indexes are kept between runs.")
+_CACHE = typer.Option(None, "--cache", help="Where evaluation indexes are kept between runs "
+                      "(default: RAG_EVAL_CACHE, ~/.cache/docqa-eval).")
 
 
 def _log(quiet: bool):
@@ -49,14 +48,14 @@ def retrieval(dataset_dir: Path = typer.Argument(..., help="BEIR-layout folder: 
                                                     "(default: the first three, plus the app's own method)."),
               k: int = typer.Option(10, "--k", help="Cut-off for nDCG, Recall and MRR (Recall@100 always)."),
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-              cache: Path = _CACHE) -> None:
+              cache: Optional[Path] = _CACHE) -> None:
     """Index a BEIR dataset with the real ingestion path (cached) and score every retrieval method."""
     try:
         settings = load_settings()
         names = [m.strip() for m in methods.split(",") if m.strip()] if methods else r.default_methods(settings)
         for m in names:  # fail on a typo before minutes of indexing
             r.check_method(settings, m)
-        prep = r.prepare(dataset_dir, settings, cache, _log(as_json))
+        prep = r.prepare(dataset_dir, settings, cache or settings.eval_cache, _log(as_json))
         result = r.run(prep, names, k, _log(as_json))
     except RagError as e:
         _fail(e)
@@ -74,11 +73,11 @@ def answers(dataset_dir: Path = typer.Argument(..., help="A QA set in the xquad_
             generator: Optional[str] = typer.Option(None, "--generator", "-g", help="extractive, local or openai."),
             limit: Optional[int] = typer.Option(None, "--limit", help="Ask at most N answerable (and N unanswerable) questions."),
             as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-            cache: Path = _CACHE) -> None:
+            cache: Optional[Path] = _CACHE) -> None:
     """Ask a QA set's questions end to end and score answers, citations, pages, refusals and latency."""
     try:
         settings = load_settings()
-        result = a.evaluate(dataset_dir, settings, generator, limit, cache, _log(as_json))
+        result = a.evaluate(dataset_dir, settings, generator, limit, cache or settings.eval_cache, _log(as_json))
     except RagError as e:
         _fail(e)
     if as_json:

@@ -50,6 +50,5 @@ def retrieval_eval(folder: Path, settings: Settings, log: Callable[[str], None] 
     """Run the retrieval evaluation on a BEIR folder: {"methods": {method: {metric: value}}, ...}."""
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder")
-    cache = settings.data_dir / "eval-cache"
-    prep = retrieval.prepare(folder, settings, cache, log)
+    prep = retrieval.prepare(folder, settings, settings.eval_cache, log)
     return retrieval.run(prep, retrieval.default_methods(settings), log=log)

@@ -1,0 +1,42 @@
+"""One evaluation cache: `rag eval` and the admin page's evaluation both use Settings.eval_cache."""
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.eval import retrieval
+from app.services import admin
+from rag import Settings
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    caches = []
+
+    def prepare(folder, settings, cache, log=None):
+        caches.append(cache)
+        raise Stop  # nothing to index: only where it would go matters here
+
+    monkeypatch.setattr(retrieval, "prepare", prepare)
+    return caches
+
+
+def test_cli_and_admin_page_share_the_configured_cache(seen, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path), "--methods", "bm25"],
+                       env={"RAG_EVAL_CACHE": str(tmp_path / "c")})
+    with pytest.raises(Stop):
+        admin.retrieval_eval(tmp_path, Settings(_env_file=None, data_dir=tmp_path / "d", eval_cache=tmp_path / "c"))
+    assert seen == [tmp_path / "c", tmp_path / "c"]
+
+
+def test_the_cache_option_overrides_it_and_home_is_expanded(seen, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path), "--cache", str(tmp_path / "x")])
+    assert seen == [tmp_path / "x"]
+    assert Settings(_env_file=None, eval_cache="~/ev").eval_cache == Path.home() / "ev"
