@@ -80,7 +80,7 @@ class Tesseract:
             done = subprocess.run([self.exe, "stdin", "stdout", "--psm", "6", "-l", "eng"], input=buf.getvalue(),
                                   capture_output=True, timeout=timeout_s, env=self.env, check=False)
         except subprocess.TimeoutExpired:
-            raise OcrTimeout(f"OCR timed out after {timeout_s:.0f} s") from None
+            raise OcrTimeout(f"OCR timed out after {timeout_s:g} s") from None
         if done.returncode != 0:
             err = done.stderr.decode("utf-8", "replace").strip().splitlines()
             raise DocumentError(f"OCR failed ({err[-1][:100] if err else f'exit {done.returncode}'})")
