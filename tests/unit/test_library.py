@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import threading
 
+import numpy as np
 import pytest
 
 from rag import ConfigError, DocumentError
@@ -118,8 +119,9 @@ def test_render_page_draws_the_cited_span(tmp_path):
     plain = Image.open(io.BytesIO(render_page(pdf, 2, width=600)))
     marked = Image.open(io.BytesIO(render_page(pdf, 2, span, width=600)))
     assert plain.size == marked.size and plain.width == 600
-    amber = [px for px in marked.getdata() if px[2] < 200 and px[0] > 240 and px[1] > 200]
-    assert len(amber) > 500 and HIGHLIGHT[3] < 255
+    px = np.asarray(marked.convert("RGB")).reshape(-1, 3).astype(int)
+    amber = (px[:, 2] < 200) & (px[:, 0] > 240) & (px[:, 1] > 200)
+    assert amber.sum() > 500 and HIGHLIGHT[3] < 255
     part = Image.open(io.BytesIO(render_page(pdf, 2, span, 600, excerpt=True)))
     assert part.width == 600 and plain.height * 0.2 < part.height < plain.height * 0.5
     with pytest.raises(DocumentError, match="no page 9"):
