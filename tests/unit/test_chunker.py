@@ -1,7 +1,7 @@
 """Chunking against the real MiniLM tokenizer: budgets hold, offsets are exact, structure is kept.
 
-The tokenizer is read straight from the packaged tokenizer.json (a tenth of a second); a slow test
-checks it counts exactly like the embedder the pipeline uses.
+The tokenizer is read straight from the packaged tokenizer.json (a tenth of a second);
+tests/integration/test_chunker_tokens.py checks it counts exactly like the embedder the pipeline uses.
 """
 from __future__ import annotations
 
@@ -174,9 +174,3 @@ def test_a_single_giant_word_is_split_within_the_budget(count, giant):
 def test_empty_and_blank_text_make_no_chunks(count):
     assert chunk_text("", count, 64, 8) == []
     assert chunk_text(" \n\n \t\n", count, 64, 8) == []
-
-
-@pytest.mark.slow
-def test_the_fast_tokenizer_counts_exactly_like_the_embedder(count, embedder):
-    samples = [document(), prose(9, 2), "." * 300, "Reykjavík naïve café $3.1bn", "x9Q" * 500]
-    assert count(samples) == embedder.count_tokens(samples)
