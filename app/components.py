@@ -1,7 +1,8 @@
 """Small render helpers shared by the pages.
 
-Document text is shown through Markdown with every Markdown/HTML special character escaped: a
-document can then never inject a link, an image fetch or markup into the page. `unsafe_allow_html`
+Document text is shown through Markdown with every Markdown/HTML special character escaped and every
+URL, `www.` host and e-mail address defused (the renderer autolinks those after unescaping): a
+document or an answer can then never inject a link, an image fetch or markup into the page. `unsafe_allow_html`
 is used only for the app's own fixed anchors, never with text that came from a document.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import streamlit as st
 from app import resources
 from app.services.jobs import Job
 from rag import RagError
+from rag.safety import defuse_links
 from rag.types import Citation, Hit
 
 log = logging.getLogger("docqa.app")
@@ -34,14 +36,23 @@ def error_line(message: str) -> str:
 
 
 def escape_md(text: str) -> str:
-    """Text shown literally by st.markdown: punctuation backslash-escaped, line breaks kept."""
-    text = _SPECIAL.sub(r"\\\1", text)
+    """Text shown literally by st.markdown: punctuation backslash-escaped, links defused, line breaks kept."""
+    text = _SPECIAL.sub(r"\\\1", defuse_links(text))
     return re.sub(r"(?<!\n)\n(?!\n)", "  \n", text)
 
 
 def escape_stream(pieces: Iterator[str]) -> Iterator[str]:
+    """Escaped streamed text, cut only where whitespace is followed by more text: a URL split across
+    pieces is escaped whole, so the concatenation the page renders never contains a live link."""
+    buf = ""
     for p in pieces:
-        yield escape_md(p)
+        buf += p
+        cut = max((m.end() for m in re.finditer(r"\s+(?=\S)", buf)), default=0)
+        if cut:
+            yield escape_md(buf[:cut])
+            buf = buf[cut:]
+    if buf:
+        yield escape_md(buf)
 
 
 def highlighted(text: str, span: str) -> str:
@@ -102,6 +113,10 @@ def source_details(chunk, span: str, key: str) -> None:
                                    excerpt=bool(span) and not whole)
     except (RagError, OSError) as e:
         st.caption(f"No page preview: {escape_md(str(e))}")
+        return
+    except Exception:  # a renderer bug on an odd PDF must not take the answer with it
+        log.exception("page preview of %s page %s failed", chunk.source, chunk.page)
+        st.caption("No page preview: this page could not be rendered.")
         return
     if whole or not span:
         _, mid, _ = st.columns([1, 3, 1])  # a whole page at full width would be taller than the screen

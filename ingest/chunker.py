@@ -136,9 +136,23 @@ def _split_word(text: str, a: int, b: int, n: int, count: TokenCounter, budget: 
     return out
 
 
+# A word the tokenizer does not know is one [UNK] token however long it is: 200 such "tokens" made a
+# 24,199-character chunk. Every text also costs at least one token per MAX_CHARS_PER_TOKEN characters
+# (English prose is ~4.5 per token), so no chunk exceeds budget x MAX_CHARS_PER_TOKEN characters.
+MAX_CHARS_PER_TOKEN = 10
+
+
+def char_capped(count: TokenCounter) -> TokenCounter:
+    def capped(texts: Sequence[str]) -> list[int]:
+        return [max(n, -(-len(t) // MAX_CHARS_PER_TOKEN)) for t, n in zip(texts, count(texts))]
+
+    return capped
+
+
 def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
                heading_path: list[tuple[int, str]] | None = None) -> list[Piece]:
     """Split one page's text into pieces of at most `budget` tokens (by `count`)."""
+    count = char_capped(count)
     stack = heading_path if heading_path is not None else []
     pieces: list[Piece] = []
     cur: list[Unit] = []

@@ -26,7 +26,9 @@ class IndexMismatchError(RagError):
 
 
 class IndexBusyError(RagError):
-    """Another process holds the index write lock."""
+    """Another process holds the index write lock (exit code 3: try again later, nothing failed)."""
+
+    exit_code = 3
 
 
 class GeneratorError(RagError):
@@ -34,4 +36,12 @@ class GeneratorError(RagError):
 
 
 class StoreError(RagError):
-    """The vector store is unreachable or inconsistent."""
+    """The vector store is unreachable or inconsistent (exit code 4: nothing was indexed)."""
+
+    exit_code = 4
+
+
+class NotAllowedError(RagError):
+    """An admin action (removing documents...) asked for without the admin password."""
+
+    exit_code = 2

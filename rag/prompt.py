@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from .policy import REFUSAL
@@ -37,16 +38,30 @@ def _block(n: int, hit: Hit) -> str:
 
 
 def fit(question: str, hits: Sequence[Hit], budget_tokens: int, count: Callable[[str], int]) -> list[Hit]:
-    """The hits, best first, whose rendered sources fit the token budget (always at least one)."""
+    """The hits, best first, whose rendered sources fit the token budget (always at least one: the best
+    hit cut to the budget when it alone is over it, never sent whole)."""
     used: list[Hit] = []
     spent = count(SYSTEM) + count(question) + 16
     for h in hits:
         cost = count(_block(len(used) + 1, h))
         if used and spent + cost > budget_tokens:
             break
+        if not used and spent + cost > budget_tokens:
+            h = _cut(h, budget_tokens - spent, count)
+            cost = count(_block(1, h))
         used.append(h)
         spent += cost
     return used
+
+
+def _cut(hit: Hit, tokens: int, count: Callable[[str], int]) -> Hit:
+    """The hit with its text shortened until its rendered source fits `tokens`."""
+    text = hit.chunk.text
+    while text and count(_block(1, hit)) > tokens:
+        keep = int(len(text) * max(tokens, 1) / max(count(_block(1, hit)), 1) * 0.9)
+        text = text[: min(keep, len(text) - 1)]
+        hit = replace(hit, chunk=replace(hit.chunk, text=text))
+    return hit
 
 
 def build_messages(question: str, hits: Sequence[Hit]) -> list[Message]:

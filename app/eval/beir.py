@@ -27,8 +27,18 @@ class BeirDataset:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The rows of a JSON-lines file; a malformed line is a one-line ConfigError naming it."""
+    rows, n = [], 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    rows.append(json.loads(line))
+                    if not isinstance(rows[-1], dict) or "_id" not in rows[-1]:
+                        raise ValueError('not an object with an "_id"')
+    except ValueError as e:  # JSON and UTF-8 decoding errors are ValueErrors
+        raise ConfigError(f"{path} line {n}: {str(e)[:120]}") from None
+    return rows
 
 
 def load(folder: Path, split: str = "test") -> BeirDataset:
@@ -44,8 +54,11 @@ def load(folder: Path, split: str = "test") -> BeirDataset:
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 3 or (i == 0 and not parts[2].strip().lstrip("-").isdigit()):
                 continue  # header or blank line
-            qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
-    texts = {str(q["_id"]): q["text"] for q in read_jsonl(queries)}
+            try:
+                qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
+            except ValueError:
+                raise ConfigError(f"{qrels_path} line {i + 1}: the score {parts[2]!r} is not a number") from None
+    texts = {str(q["_id"]): str(q.get("text") or "") for q in read_jsonl(queries)}
     judged = {q: texts[q] for q in qrels if q in texts}
     if not judged:
         raise ConfigError(f"no query in {queries} has a judgement in {qrels_path}")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -11,22 +13,29 @@ from rag.errors import ConfigError
 from rag.generators import generators
 from rag.settings import Settings
 
+log = logging.getLogger("docqa.admin")
 FAILED_LOGIN_DELAY_S = 1.0  # slows guessing from a script without bothering a person
+# one check at a time for the whole process: many sessions (or API clients) guessing in parallel still
+# get one guess per delay in total, not one each
+_GUESSES = threading.Lock()
 
 
-def check_password(given: str, expected: str | None) -> bool:
-    """Constant-time comparison; with no password configured nobody gets in."""
+def check_password(given: str, expected: str | None, who: str = "") -> bool:
+    """Constant-time comparison, globally throttled, failures logged; with no password nobody gets in."""
     if not expected:
         return False
-    ok = hmac.compare_digest(given.encode(), expected.encode())
-    if not ok:
-        time.sleep(FAILED_LOGIN_DELAY_S)
+    with _GUESSES:
+        ok = hmac.compare_digest(given.encode(), expected.encode())
+        if not ok:
+            log.warning("failed admin password attempt%s", f" from {who}" if who else "")
+            time.sleep(FAILED_LOGIN_DELAY_S)
     return ok
 
 
 def allowed_generators(settings: Settings) -> list[str]:
-    """Generators a chat user may pick: those the admin allows that are actually installed."""
-    installed = set(generators.names())
+    """Generators a chat user may pick: those the admin allows that are actually installed; `openai`
+    only with an explicit RAG_OPENAI_BASE_URL (it sends passages off the machine)."""
+    installed = set(generators.names()) - (set() if settings.openai_base_url else {"openai"})
     allowed = [g.strip() for g in settings.allowed_generators.split(",") if g.strip() in installed]
     if settings.generator in installed and settings.generator not in allowed:
         allowed.insert(0, settings.generator)  # the configured default is always usable

@@ -7,9 +7,11 @@ away from the one answering queries on other threads.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
@@ -17,13 +19,26 @@ from typing import Iterable
 from ingest import Ingestor, reindex
 from ingest.loaders import supported_suffixes
 from ingest.pipeline import FileResult, IngestReport, Progress
-from rag.errors import DocumentError, UnsupportedTypeError
+from rag.errors import (
+    ConfigError,
+    DocumentError,
+    IndexBusyError,
+    NotAllowedError,
+    RagError,
+    UnsupportedTypeError,
+)
 from rag.index import Index
 from rag.manifest import DocumentRow
 
+from .jobs import Job, Jobs
+
+log = logging.getLogger("docqa.library")
 # cheap content checks for binary formats, so a renamed file fails at upload, not in the parser
 MAGIC = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
+# file names are limited in bytes (NAME_MAX 255 on Linux), not characters: a CJK character is 3 bytes;
+# room is left for a " (999)" numbering and the suffix
+STEM_MAX_BYTES = 200
 
 
 def safe_name(name: str) -> str:
@@ -31,7 +46,8 @@ def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     stem = _UNSAFE.sub("_", stem).strip(" ._") or "document"
-    return stem[:100] + _UNSAFE.sub("", suffix)
+    stem = stem.encode()[:STEM_MAX_BYTES].decode(errors="ignore").rstrip(" ._") or "document"
+    return stem + _UNSAFE.sub("", suffix)[:16]
 
 
 def check_upload(name: str, data: bytes, max_mb: float) -> None:
@@ -71,6 +87,17 @@ def describe(r: FileResult) -> str:
     return r.reason or r.status
 
 
+@dataclass
+class UploadBatch:
+    """What became of a batch of uploads: the saved paths (`created`: the ones written just now) and a
+    (file name, reason) for each file that was refused, so one bad file never stops the others."""
+
+    saved: list[Path] = field(default_factory=list)
+    created: list[Path] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    job: Job | None = None
+
+
 class Library:
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -86,25 +113,67 @@ class Library:
 
         The same name with the same bytes reuses the file (ingest then reports it as already
         indexed); the same name with other bytes gets a numbered name instead of replacing it."""
+        return self._save(name, data)[0]
+
+    def _save(self, name: str, data: bytes) -> tuple[Path, bool]:
+        """(path, written now); a disk error is this file's DocumentError and leaves no temp file."""
         name = safe_name(name)
         check_upload(name, data, self.settings.upload_max_mb)
         folder = self.settings.uploads_dir.resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        stem, suffix = Path(name).stem, Path(name).suffix
-        for n in range(1, 1000):
-            path = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
-            if not path.exists():
-                break
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
-                return path
-        else:
-            raise DocumentError(f"too many uploads named {name!r}; rename the file")
-        # write then rename: an ingest running meanwhile never sees half a file
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        return path
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem, suffix = Path(name).stem, Path(name).suffix
+            for n in range(1, 1000):
+                path = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+                if not path.exists():
+                    break
+                if path.stat().st_size == len(data) and path.read_bytes() == data:
+                    return path, False
+            else:
+                raise DocumentError(f"too many uploads named {name!r}; rename the file")
+            # write then rename: an ingest running meanwhile never sees half a file
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+            return path, True
+        except OSError as e:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            log.warning("could not save upload %r", name, exc_info=True)
+            raise DocumentError(f"could not be saved ({e.strerror or type(e).__name__})") from None
+
+    def save_uploads(self, files: Iterable[tuple[str, bytes]]) -> UploadBatch:
+        batch = UploadBatch()
+        for name, data in files:
+            try:
+                path, created = self._save(name, data)
+            except RagError as e:
+                batch.rejected.append((name, str(e)))
+                continue
+            batch.saved.append(path)
+            if created:
+                batch.created.append(path)
+        return batch
+
+    def start_upload(self, files: Iterable[tuple[str, bytes]], jobs: Jobs) -> UploadBatch:
+        """Save a batch of uploads and index them in a background job (the app's and the API's way in).
+
+        With the index lane busy nothing is saved; if the job cannot start, the files written for it
+        are removed again, so no upload is left in the folder that no index knows about."""
+        busy = jobs.running("index")
+        if busy is not None:
+            raise IndexBusyError(f"{busy.kind} already in progress; try again when it finishes")
+        batch = self.save_uploads(files)
+        if batch.saved:
+            try:
+                batch.job = jobs.start("ingest", lambda job: self.ingest(batch.saved, job.progress))
+            except BaseException:
+                for p in batch.created:
+                    p.unlink(missing_ok=True)
+                raise
+        return batch
 
     def is_upload(self, path: str | Path) -> bool:
         return Path(path).resolve().is_relative_to(self.settings.uploads_dir.resolve())
@@ -123,14 +192,40 @@ class Library:
     def reindex(self, progress: Progress | None = None) -> IngestReport:
         return reindex(self.writer, progress)
 
-    def delete(self, doc_ids: Iterable[str]) -> list[FileResult]:
+    def delete(self, doc_ids: Iterable[str], *, admin: bool, who: str = "app") -> list[FileResult]:
+        """Remove documents and the app's uploaded copies of their files (gone for good): an admin
+        action, so callers say whether the admin password was given; every removal is logged."""
+        if not admin:
+            raise NotAllowedError("removing documents is an admin action: unlock the Admin page first")
         doc_ids = list(doc_ids)
         paths = [p for d in self.documents() if d.doc_id in doc_ids for p in d.paths]
         results = Ingestor(self.writer).delete(doc_ids)
         for p in paths:  # the app's own copies go with the document; files elsewhere are the user's
             if self.is_upload(p):
                 Path(p).unlink(missing_ok=True)
+        for r in results:
+            log.warning("%s removed document %s (%r): %s", who, r.doc_id, r.title, r.status)
         return results
+
+    def resolve(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Each key (a document id, file path or exact title) -> the ids it names ([] for none). A title
+        several documents share is refused with the matches listed: deleting them all by accident
+        cannot be undone."""
+        docs = self.documents()
+        out: dict[str, list[str]] = {}
+        for key in keys:
+            try:
+                where = str(Path(key).expanduser().resolve())
+            except (RuntimeError, OSError):  # a symlink loop names no indexed file
+                where = ""
+            found = ([d for d in docs if d.doc_id == key] or [d for d in docs if where and where in d.paths]
+                     or [d for d in docs if d.title == key])
+            if len(found) > 1:
+                listed = "; ".join(f"{d.doc_id} ({', '.join(d.paths) or 'no file'})" for d in found)
+                raise ConfigError(f"{len(found)} documents are titled {key!r}: {listed}; "
+                                  "name one by its id or path")
+            out[key] = [d.doc_id for d in found]
+        return out
 
     def missing_files(self) -> list[str]:
         info = self.index.active()

@@ -8,6 +8,10 @@ from pathlib import Path
 from rag.errors import DocumentError
 
 HIGHLIGHT = (255, 200, 0, 90)  # translucent amber, so the text under it stays readable
+# a page is scaled to the preview width, so a 9x900-point page would be 900x90,000 px (682 MB): cap the
+# pixels (a 900 px wide A4 page is ~1.1 MP) and refuse pages too narrow or too wide to be a page
+MAX_PIXELS = 6_000_000
+MAX_ASPECT = 20.0
 # pdfium keeps per-document state that is not safe to share across threads; renders are quick
 _LOCK = threading.Lock()
 
@@ -66,8 +70,11 @@ def render_page(path: str | Path, page: int, span: str = "", width: int = 900,
             if not 1 <= page <= len(pdf):
                 raise DocumentError(f"{path.name} has no page {page}")
             p = pdf[page - 1]
-            scale = width / p.get_width()
-            image = p.render(scale=scale).to_pil().convert("RGBA")
+            scale = _scale(p.get_width(), p.get_height(), width, path.name, page)
+            try:
+                image = p.render(scale=scale).to_pil().convert("RGBA")
+            except (MemoryError, pdfium.PdfiumError) as e:
+                raise DocumentError(f"cannot render page {page} of {path.name} ({type(e).__name__})") from None
             height = p.get_height()
             # PDF points with the origin bottom-left -> pixel boxes with the origin top-left
             rects = _span_rects(p, span) if span.strip() else []
@@ -86,6 +93,16 @@ def render_page(path: str | Path, page: int, span: str = "", width: int = 900,
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+def _scale(w: float, h: float, width: int, name: str, page: int) -> float:
+    """The zoom that makes the page `width` px wide, lowered to keep it under MAX_PIXELS."""
+    if not (w > 0 and h > 0) or max(w / h, h / w) > MAX_ASPECT:
+        raise DocumentError(f"page {page} of {name} has an odd shape ({w:g} x {h:g} points): no preview")
+    scale = width / w
+    if w * h * scale * scale > MAX_PIXELS:
+        scale = 0.99 * (MAX_PIXELS / (w * h)) ** 0.5  # pdfium rounds the size up
+    return scale
 
 
 def _band(size: tuple[int, int], top: float, bottom: float) -> tuple[int, int, int, int]:

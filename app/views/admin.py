@@ -98,6 +98,28 @@ def maintenance(library, jobs) -> None:
         st.caption(f":material/error: {ui.escape_md(Path(r.path).name)}: {ui.escape_md(describe(r))}")
 
 
+def removal(library, jobs) -> None:
+    """Removing documents: admin only, confirmed, logged; the app's uploaded copies go for good."""
+    docs = library.documents()
+    if not docs:
+        st.caption("No documents to remove.")
+        return
+    by_id = {d.doc_id: d for d in docs}
+    chosen = st.multiselect("Documents to remove", list(by_id), key="to_remove", placeholder="Choose documents",
+                            format_func=lambda i: f"{by_id[i].title} ({', '.join(Path(p).name for p in by_id[i].paths) or i})")
+    sure = st.checkbox("Yes, remove them: uploaded files are deleted for good", key="remove_confirmed",
+                       disabled=not chosen)
+    busy = jobs.running("index")
+    if st.button("Remove", icon=":material/delete:", disabled=not (chosen and sure) or busy is not None):
+        with ui.shown_errors("removing documents"):
+            removed = [r for r in library.delete(chosen, admin=True, who="admin page")
+                       if r.status == "removed"]
+            st.session_state.pop("to_remove", None)
+            st.session_state.pop("remove_confirmed", None)
+            st.toast(f"Removed {ui.plural(len(removed), 'document')}.", icon=":material/delete:")
+            st.rerun()
+
+
 def evaluation(jobs) -> None:
     roots = (settings.data_dir / "eval", ROOT / "data" / "eval", ROOT.parent / "shared" / "eval")
     folders = beir_folders(*roots)
@@ -141,6 +163,8 @@ if lock.button("Lock", icon=":material/lock:", width="stretch"):
 health(library)
 st.subheader("Maintenance")
 maintenance(library, jobs)
+st.subheader("Remove documents")
+removal(library, jobs)
 st.subheader("Settings")
 settings_table()
 st.subheader("Retrieval evaluation")

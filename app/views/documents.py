@@ -10,7 +10,6 @@ import streamlit as st
 from app import components as ui
 from app import resources
 from app.services.library import describe, human_size, supported_suffixes
-from rag import RagError
 
 ICONS = {"indexed": ":material/check_circle:", "unchanged": ":material/info:", "duplicate": ":material/info:",
          "failed": ":material/error:", "rejected": ":material/block:"}
@@ -22,18 +21,12 @@ st.session_state.setdefault("rejected", [])  # [(file name, reason)] from the se
 
 
 def start_ingest(files) -> None:
-    saved, rejected = [], []
-    for f in files:
-        try:
-            saved.append(library.save_upload(f.name, f.getvalue()))
-        except RagError as e:
-            rejected.append((f.name, str(e)))
-    st.session_state.rejected = rejected
-    st.session_state.ingest_job = None
-    if saved:
-        with ui.shown_errors("starting the upload"):
-            job = jobs.start("ingest", lambda job: library.ingest(saved, job.progress))
-            st.session_state.ingest_job = job.id
+    st.session_state.rejected, st.session_state.ingest_job = [], None
+    with ui.shown_errors("starting the upload"):
+        # per-file reasons for refused files; nothing is kept if the index is busy (services/library.py)
+        batch = library.start_upload(((f.name, f.getvalue()) for f in files), jobs)
+        st.session_state.rejected = batch.rejected
+        st.session_state.ingest_job = batch.job.id if batch.job else None
 
 
 def upload_form(busy) -> None:
@@ -79,7 +72,7 @@ def results() -> None:
             st.rerun()
 
 
-def table(busy) -> None:
+def table() -> None:
     query = st.text_input("Search titles", placeholder="Search titles", label_visibility="collapsed",
                           icon=":material/search:")
     docs = library.documents(query)
@@ -100,16 +93,7 @@ def table(busy) -> None:
         "Pages": st.column_config.NumberColumn(width="small"),
         "Chunks": st.column_config.NumberColumn(width="small"),
     })
-    with st.expander("Remove documents", icon=":material/delete:"):
-        by_id = {d.doc_id: d for d in docs}
-        chosen = st.multiselect("Documents to remove", list(by_id), key="to_remove",
-                                format_func=lambda i: by_id[i].title, placeholder="Choose documents")
-        if st.button("Remove", icon=":material/delete:", disabled=not chosen or busy is not None):
-            with ui.shown_errors("removing documents"):
-                removed = [r for r in library.delete(chosen) if r.status == "removed"]
-                st.session_state.pop("to_remove", None)
-                st.toast(f"Removed {ui.plural(len(removed), 'document')}.", icon=":material/delete:")
-                st.rerun()
+    st.caption(":material/lock: Removing documents is an admin action: it is on the Admin page.")
 
 
 st.title("Documents")
@@ -117,4 +101,4 @@ busy = jobs.running("index")
 upload_form(busy)
 results()
 st.subheader("Library")
-table(busy)
+table()

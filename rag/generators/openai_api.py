@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ..errors import GeneratorError
+from ..errors import ConfigError, GeneratorError
 from ..prompt import build_messages
+from ..safety import redact_url
 from ..settings import Settings
 from ..types import Hit, Message
 from .base import generators
@@ -19,10 +20,11 @@ class OpenAIGenerator:
             import openai
         except ImportError:
             raise GeneratorError("the openai package is not installed: run `make setup`") from None
-        # Local endpoints ignore the key but the client insists on one; for api.openai.com
-        # None lets the client fall back to OPENAI_API_KEY.
-        if api_key is None and base_url is not None:
-            api_key = "not-needed"
+        # Offered only when configured, and with both passed explicitly: given None, the client would
+        # read OPENAI_BASE_URL / OPENAI_API_KEY and send passages to api.openai.com on the operator's key.
+        if not base_url:
+            raise ConfigError("the openai generator needs RAG_OPENAI_BASE_URL (where passages are sent)")
+        api_key = api_key or "not-needed"  # local endpoints ignore the key but the client insists on one
         try:
             self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
                                          max_retries=max_retries)
@@ -52,11 +54,14 @@ class OpenAIGenerator:
     def _explain(self, e: Exception) -> str:
         import openai
 
-        url = str(self._client.base_url).rstrip("/")
+        url = redact_url(self._client.base_url).rstrip("/")  # never a user:password@ to chat users
         if isinstance(e, openai.AuthenticationError):
             return f"{url} rejected the API key: check RAG_OPENAI_API_KEY"
         if isinstance(e, openai.APITimeoutError):  # before APIConnectionError, its base class
-            return f"{url} did not answer within {self.timeout:g} s: check the server or RAG_OPENAI_TIMEOUT_S"
+            tries = self._client.max_retries + 1  # the client retried before giving up: say so
+            spent = f" on any of {tries} attempts ({tries * self.timeout:g} s or more in all)" if tries > 1 else ""
+            return (f"{url} did not answer within {self.timeout:g} s{spent}: check the server, "
+                    "RAG_OPENAI_TIMEOUT_S or RAG_OPENAI_MAX_RETRIES")
         if isinstance(e, openai.APIConnectionError):
             return f"cannot connect to {url}: is the server running? check RAG_OPENAI_BASE_URL"
         if isinstance(e, openai.NotFoundError):

@@ -66,22 +66,42 @@ class ChromaStore:
 
 class ChromaBackend:
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.client = self._connect()
+        self.max_batch = min(self.client.get_max_batch_size(), 5000)
+
+    def _connect(self):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        settings = self._settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if settings.chroma_host:
-                self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                                  settings=chroma_settings)
-                self.client.heartbeat()
-            else:
-                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+                client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                             settings=chroma_settings)
+                client.heartbeat()
+                return client
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
         except Exception as e:
             where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
             raise StoreError(f"cannot open the Chroma store at {where}: {str(e)[:160]}") from None
-        self.max_batch = min(self.client.get_max_batch_size(), 5000)
+
+    def refresh(self) -> None:
+        """Embedded store: a new client that reads what other processes wrote since this one opened.
+
+        Chroma shares one in-process system per path; dropping our entry from its cache (not stopping
+        it: stores opened from it may be mid-query) makes the next client load the index from disk."""
+        if self._settings.chroma_host:
+            return  # a server is always current
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = getattr(self.client, "_identifier", None)
+        with SharedSystemClient._refcount_lock:
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self.client = self._connect()
 
     def open(self, name: str) -> ChromaStore:
         col = self.client.get_or_create_collection(name, embedding_function=None,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import GeneratorError
+from rag.errors import ConfigError, GeneratorError
 from rag.generators.base import generators
 from rag.generators.openai_api import OpenAIGenerator
 from rag.settings import Settings
@@ -148,7 +148,9 @@ def test_factory_reads_settings_and_needs_no_key_for_a_local_endpoint():
     assert (gen.model, gen.timeout, str(gen._client.base_url)) == ("m", 3, "http://127.0.0.1:1/v1/")
 
 
-def test_api_openai_com_without_a_key_says_which_setting(monkeypatch):
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(GeneratorError, match="RAG_OPENAI_API_KEY"):
+def test_no_base_url_is_refused_even_with_the_openai_libraries_own_env(monkeypatch):
+    # never a silent fallback to api.openai.com on OPENAI_API_KEY (issue 14, item 4)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-operator")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigError, match="RAG_OPENAI_BASE_URL"):
         generators.create("openai", Settings(_env_file=None, openai_base_url=None, openai_api_key=None))

@@ -90,4 +90,5 @@ def texts(at) -> str:
     kinds = ("markdown", "caption", "error", "warning", "info", "success")
     parts = [e.value for kind in kinds for e in getattr(at, kind)]
     parts += [e.label for e in at.expander]
-    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
+    # what a person reads: Markdown escapes and the invisible word joiners that defuse links removed
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts)).replace("\u2060", "")

@@ -162,7 +162,8 @@ def test_password_check_refuses_without_a_configured_password(monkeypatch):
 def test_allowed_generators_are_installed_ones_and_include_the_default(settings):
     from app.services.admin import allowed_generators
 
-    s = settings.model_copy(update={"allowed_generators": "openai, nonsense", "generator": "extractive"})
+    s = settings.model_copy(update={"allowed_generators": "openai, nonsense", "generator": "extractive",
+                                    "openai_base_url": "http://127.0.0.1:8080/v1"})
     assert allowed_generators(s) == ["extractive", "openai"]
 
 

@@ -19,7 +19,9 @@ def test_sources_are_numbered_delimited_and_labelled_with_page():
 def test_context_is_cut_to_the_token_budget_best_first():
     hits = [_hit("word " * 100), _hit("word " * 100), _hit("word " * 100)]
     assert fit("Q?", hits, 350, lambda s: len(s.split())) == hits[:2]
-    assert fit("Q?", hits, 1, lambda s: len(s.split())) == hits[:1]  # one source at least
+    one = fit("Q?", hits, 120, lambda s: len(s.split()))  # one source at least, cut to the budget
+    assert len(one) == 1 and one[0].chunk.text == hits[0].chunk.text[: len(one[0].chunk.text)]
+    assert 0 < len(one[0].chunk.text) < len(hits[0].chunk.text)
 
 
 def test_a_closing_tag_inside_a_document_cannot_end_its_source_block():
