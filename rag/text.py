@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -62,12 +63,25 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def stemmer():
-    """The one English Snowball stemmer (PyStemmer) of the process."""
-    from Stemmer import Stemmer
+class _Stemmer(threading.local):
+    """English Snowball (PyStemmer), one instance per thread: PyStemmer must not be called concurrently."""
 
-    return Stemmer("english")
+    def __init__(self) -> None:
+        from Stemmer import Stemmer
+
+        self._s = Stemmer("english")
+
+    def stemWord(self, word: str) -> str:  # noqa: N802 - PyStemmer's (and bm25s's) spelling
+        return self._s.stemWord(word)
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802
+        return self._s.stemWords(words)
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> _Stemmer:
+    """The one stemmer of the process (text terms and the BM25 analyzer alike)."""
+    return _Stemmer()
 
 
 @lru_cache(maxsize=4096)
