@@ -39,19 +39,27 @@ class OpenAIGenerator:
 
     def chat(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
         """Raw chat completion over already rendered messages."""
+        import httpx
         import openai
 
+        started = False  # a failure after the first token is a broken answer, not a failed connection
         try:
-            stream = self._client.chat.completions.create(
-                model=self.model, messages=[{"role": m.role, "content": m.content} for m in messages],
-                max_tokens=max_tokens, temperature=0, stream=True)
-            for chunk in stream:
-                if chunk.choices and (text := chunk.choices[0].delta.content):
-                    yield text
-        except openai.OpenAIError as e:
+            # `with`: an abandoned stream closes its connection now, so the server stops generating
+            with self._client.chat.completions.create(
+                    model=self.model, messages=[{"role": m.role, "content": m.content} for m in messages],
+                    max_tokens=max_tokens, temperature=0, stream=True) as stream:
+                for chunk in stream:
+                    if chunk.choices and (text := chunk.choices[0].delta.content):
+                        started = True
+                        yield text
+        except (openai.OpenAIError, httpx.TransportError) as e:  # httpx's: the stream broke off midway
+            if started and isinstance(e, (openai.APIConnectionError, httpx.TransportError)):
+                raise GeneratorError(f"{redact_url(self._client.base_url).rstrip('/')} broke off the answer "
+                                     "midway: try again") from e
             raise GeneratorError(self._explain(e)) from e
 
     def _explain(self, e: Exception) -> str:
+        import httpx
         import openai
 
         url = redact_url(self._client.base_url).rstrip("/")  # never a user:password@ to chat users
@@ -67,6 +75,8 @@ class OpenAIGenerator:
         if isinstance(e, openai.NotFoundError):
             return (f"{url} answered 404 for model {self.model!r}: check RAG_OPENAI_MODEL, and that "
                     "RAG_OPENAI_BASE_URL ends in /v1")
+        if isinstance(e, httpx.TransportError):
+            return f"{url} broke off the answer ({type(e).__name__}: {e})"
         if isinstance(e, openai.RateLimitError):
             return f"{url} is rate limiting us or the quota is used up: try again later"
         message = getattr(e, "message", None) or str(e)
