@@ -6,10 +6,10 @@ multi-process safe), one Library and one job runner, exactly as the Streamlit ap
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline  # /docs from packaged Swagger UI files, not a CDN
 
@@ -43,19 +43,14 @@ def _version() -> str:
 
 
 def _warm_up(answers: AnswerService) -> None:
-    """Load the embedding model before the first question, if there is anything to search."""
-    index = answers.index
-    if index.active() is None:
-        return
-    embedder = index.embedder  # created on this thread, so the warm-up thread can't race its creation
-
-    def work() -> None:
-        try:
-            embedder.embed_query("warm up")
-        except Exception:  # the first real question will report it properly
-            log.warning("embedding model warm-up failed", exc_info=True)
-
-    threading.Thread(target=work, name="warm-up", daemon=True).start()
+    """Open the store, BM25 and the embedding model on one thread before the first request: opened lazily
+    by two concurrent first questions, the embedded Chroma client fails ("cannot open the Chroma store")."""
+    try:
+        answers.index.backend  # noqa: B018  (the store client, shared with the library's writer)
+        if answers.index.active() is not None:
+            answers.retrieve("warm up", 1)
+    except Exception:  # the first real question will report it properly
+        log.warning("warm-up failed", exc_info=True)
 
 
 def create_app(settings: Settings, answers: AnswerService | None = None, jobs: Jobs | None = None) -> FastAPI:
@@ -65,7 +60,7 @@ def create_app(settings: Settings, answers: AnswerService | None = None, jobs: J
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        _warm_up(answers)
+        await anyio.to_thread.run_sync(_warm_up, answers)  # uvicorn accepts connections after this
         yield
 
     app = FastAPIOffline(title="docqa", version=_version(), description=DESCRIPTION, lifespan=lifespan,
