@@ -29,6 +29,7 @@ from .models import MAX_HISTORY, MAX_QUESTION, CitationOut, Error, SourceOut
 
 MODEL = "docqa"
 KEEPALIVE_S = 1.0
+SOURCES, CLOSEST = "\n\nSources:\n", "\n\nClosest sources:\n"
 router = APIRouter(tags=["OpenAI-compatible"], dependencies=[Depends(require_key)],
                    responses={s: {"model": Error} for s in (401, 404, 422, 503)})
 
@@ -94,8 +95,14 @@ def _start(req: ChatRequest, svc: Services) -> Slot:
         raise ApiError(422, "invalid_request", "the last message must be the user's question, with text")
     if len(question) > MAX_QUESTION:
         raise ApiError(422, "invalid_request", f"the question is longer than {MAX_QUESTION} characters")
-    history = [Message(m.role, m.text()) for m in req.messages[:-1] if m.role in ("user", "assistant")]
+    history = [Message(m.role, _answer_part(m)) for m in req.messages[:-1] if m.role in ("user", "assistant")]
     return svc.answer(question, history[-MAX_HISTORY:], generator)
+
+
+def _answer_part(m: ChatMessage) -> str:
+    """An earlier assistant turn without the sources list this endpoint appended to it."""
+    text = m.text()
+    return text.split(SOURCES)[0].split(CLOSEST)[0] if m.role == "assistant" else text
 
 
 def label(chunk: Chunk) -> str:
@@ -107,10 +114,10 @@ def content(a: Answer) -> str:
     """What a chat UI shows: the answer, then where it came from."""
     if a.refused:
         seen = list(dict.fromkeys(label(h.chunk) for h in a.sources))[:3]
-        return a.text + ("\n\nClosest sources:\n" + "\n".join(f"- {s}" for s in seen) if seen else "")
+        return a.text + (CLOSEST + "\n".join(f"- {s}" for s in seen) if seen else "")
     if not a.citations:
         return a.text
-    return a.text + "\n\nSources:\n" + "\n".join(f"[{c.n}] {label(c.chunk)}" for c in a.citations)
+    return a.text + SOURCES + "\n".join(f"[{c.n}] {label(c.chunk)}" for c in a.citations)
 
 
 def extras(a: Answer) -> dict[str, Any]:

@@ -189,7 +189,7 @@ def test_chat_completion_content_has_markers_and_a_sources_list(keyed):
     r = c.post("/v1/chat/completions", headers=auth(), json={
         "model": "docqa", "temperature": 0.2,
         "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "Tower?"},
-                     {"role": "assistant", "content": "A tower."},
+                     {"role": "assistant", "content": "A tower. [1]\n\nSources:\n[1] Guide, page 3"},
                      {"role": "user", "content": [{"type": "text", "text": "When did it open?"}]}]})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -199,6 +199,7 @@ def test_chat_completion_content_has_markers_and_a_sources_list(keyed):
     assert body["citations"][0]["doc"] == "Guide" and body["docqa"]["refused"] is False
     call = c.stub.calls[0]
     assert call["question"] == "When did it open?" and [m.role for m in call["history"]] == ["user", "assistant"]
+    assert call["history"][1].content == "A tower. [1]"  # the sources list appended here is not the answer
 
 
 def test_a_refusal_is_a_normal_message_with_the_closest_sources(keyed):
