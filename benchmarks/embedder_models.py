@@ -97,23 +97,29 @@ def speed(a) -> dict:
 
 
 # quality ---------------------------------------------------------------------------------------------
-def scifact_subset(n_docs: int) -> Path:
-    """A BEIR folder: every judged abstract + a seeded sample of the rest, all 300 test queries."""
+def scifact_subset(n_queries: int, n_docs: int) -> Path:
+    """A BEIR folder: a seeded sample of the test queries, every abstract judged for them, and a seeded
+    sample of the other abstracts as distractors up to n_docs."""
     src = EVAL / "scifact"
     docs = [json.loads(x) for x in (src / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    judged = {line.split("\t")[1] for line in (src / "qrels" / "test.tsv").read_text().splitlines()[1:] if line.strip()}
-    others = [d for d in docs if str(d["_id"]) not in judged]
-    random.Random(0).shuffle(others)
-    keep = {str(d["_id"]) for d in docs if str(d["_id"]) in judged} | {str(d["_id"]) for d in others[: max(0, n_docs - len(judged))]}
-    out = DEFAULT_CACHE / "subsets" / f"scifact-{n_docs}"
+    lines = [x for x in (src / "qrels" / "test.tsv").read_text().splitlines()[1:] if x.strip()]
+    qids = sorted({x.split("\t")[0] for x in lines}, key=int)
+    random.Random(0).shuffle(qids)
+    qids = set(qids[:n_queries])
+    lines = [x for x in lines if x.split("\t")[0] in qids]
+    judged = {x.split("\t")[1] for x in lines}
+    others = [str(d["_id"]) for d in docs if str(d["_id"]) not in judged]
+    random.Random(1).shuffle(others)
+    keep = judged | set(others[: max(0, n_docs - len(judged))])
+    out = DEFAULT_CACHE / "subsets" / f"scifact-q{n_queries}-d{n_docs}"
+    files = {"corpus.jsonl": "".join(json.dumps(d) + "\n" for d in docs if str(d["_id"]) in keep),
+             "queries.jsonl": "".join(x + "\n" for x in (src / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+                                      if x.strip() and str(json.loads(x)["_id"]) in qids),
+             "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(x + "\n" for x in lines)}
     (out / "qrels").mkdir(parents=True, exist_ok=True)
-    body = "".join(json.dumps(d) + "\n" for d in docs if str(d["_id"]) in keep)
-    if not (out / "corpus.jsonl").is_file() or (out / "corpus.jsonl").read_text(encoding="utf-8") != body:
-        (out / "corpus.jsonl").write_text(body, encoding="utf-8")
-    for name in ("queries.jsonl", "qrels/test.tsv"):
-        data = (src / name).read_bytes()
-        if not (out / name).is_file() or (out / name).read_bytes() != data:
-            (out / name).write_bytes(data)
+    for name, body in files.items():  # rewritten only when different: the cached index stays valid
+        if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != body:
+            (out / name).write_text(body, encoding="utf-8")
     return out
 
 
@@ -193,22 +199,27 @@ RETRIEVAL_VARIANTS = {  # retrieval-time settings: no re-embedding
 def quality(a) -> dict:
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "load": os.getloadavg()[0],
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                    cwd=ROOT).stdout.strip(), "models": {}}
-    xq = qa.load(EVAL / "xquad_en")
-    fb = qa.load(EVAL / "financebench")
-    fb_q = fb.questions[: a.fb_limit] if a.fb_limit else fb.questions
-    fb_files = sorted({f for f in fb.files if f.name in {q.doc for q in fb_q}})
+                                    cwd=ROOT).stdout.strip(),
+           # the PDF parser is being changed in parallel: say whether it had uncommitted edits
+           "ingest_dirty": subprocess.run(["git", "status", "--porcelain", "ingest/"], capture_output=True, text=True,
+                                          cwd=ROOT).stdout.split("\n"), "models": {}}
     dims = [int(d) for d in a.dims.split(",")] if a.dims else []
     sets = set(a.sets.split(","))
+    if "xquad" in sets:
+        xq = qa.load(EVAL / "xquad_en")
+    if "financebench" in sets:
+        fb = qa.load(EVAL / "financebench")
+        fb_q = fb.questions[: a.fb_limit] if a.fb_limit else fb.questions
+        fb_files = sorted({f for f in fb.files if f.name in {q.doc for q in fb_q}})
     for model, runtime in parse_models(a.models):
         s = settings_for(model, runtime)
         out = res["models"][f"{model}:{runtime}"] = {}
         if "scifact" in sets:
-            folder = scifact_subset(a.scifact_docs) if a.scifact_docs else EVAL / "scifact"
+            folder = scifact_subset(a.scifact_queries, a.scifact_docs) if a.scifact_docs else EVAL / "scifact"
             t = time.perf_counter()
             prep = r.prepare(folder, s, DEFAULT_CACHE, log)
             service = AnswerService(s, prep.index)
-            out["scifact"] = {"docs": a.scifact_docs or 5183, "chunks": prep.ingest.get("chunks"),
+            out["scifact"] = {"docs": a.scifact_docs or 5183, "queries": len(prep.dataset.queries), "chunks": prep.ingest.get("chunks"),
                               "ingest_s": round(prep.ingest.get("seconds", 0), 1),
                               "chunks_per_s": round(prep.ingest["chunks"] / prep.ingest["seconds"], 2),
                               "cold": time.perf_counter() - t > 5, **score_scifact(prep, service)}
@@ -242,8 +253,9 @@ def main() -> None:
     ap.add_argument("--models", default="all-MiniLM-L6-v2:onnx,embeddinggemma-300m:torch")
     ap.add_argument("--passages", type=int, default=128)
     ap.add_argument("--batches", default="8,16,32")
-    ap.add_argument("--scifact-docs", type=int, default=1000, help="0 = the full corpus")
-    ap.add_argument("--fb-limit", type=int, default=17, help="0 = all 42 questions")
+    ap.add_argument("--scifact-docs", type=int, default=300, help="0 = the full corpus and all queries")
+    ap.add_argument("--scifact-queries", type=int, default=100)
+    ap.add_argument("--fb-limit", type=int, default=7, help="0 = all 42 questions")
     ap.add_argument("--sets", default="scifact,xquad,financebench")
     ap.add_argument("--dims", default="", help="Matryoshka dims to score from the stored vectors, e.g. 512,256")
     ap.add_argument("--json")
