@@ -161,7 +161,8 @@ class Manifest:
         return row[0] if row else doc_id
 
     def paths(self, collection: str, doc_id: str | None = None) -> list[str]:
-        q = "SELECT path FROM paths WHERE collection=?" + (" AND doc_id=?" if doc_id else "") + " ORDER BY path"
+        q = "SELECT path FROM paths WHERE collection=?" + (" AND doc_id=?" if doc_id else "")
+        q += " ORDER BY path"
         return [r[0] for r in self._db.execute(q, (collection, doc_id) if doc_id else (collection,))]
 
     def documents(self, collection: str) -> list[DocumentRow]:
@@ -185,7 +186,8 @@ class Manifest:
             if document is not None:
                 d = document
                 db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                           (collection, d.doc_id, d.title, d.doc_type, d.pages, d.chunks, d.bytes, time.time()))
+                           (collection, d.doc_id, d.title, d.doc_type, d.pages, d.chunks, d.bytes,
+                            time.time()))
                 db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, d.doc_id))
             db.executemany("INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?)",
                            [(collection, path, doc_id, size, mtime) for path, size, mtime in paths])
@@ -200,13 +202,15 @@ class Manifest:
     def unmap_docs(self, collection: str, doc_ids: Iterable[str]) -> list[str]:
         """Forget every path of these documents; returns the documents retired (see `record`)."""
         with self._transaction() as db:
-            db.executemany("DELETE FROM paths WHERE collection=? AND doc_id=?", [(collection, d) for d in doc_ids])
+            db.executemany("DELETE FROM paths WHERE collection=? AND doc_id=?",
+                           [(collection, d) for d in doc_ids])
             return self._retire_orphans(db, collection)
 
     def unmap_paths(self, collection: str, paths: Iterable[str]) -> list[str]:
         """Forget these paths; returns the documents left without one, now retired (see `record`)."""
         with self._transaction() as db:
-            db.executemany("DELETE FROM paths WHERE collection=? AND path=?", [(collection, p) for p in paths])
+            db.executemany("DELETE FROM paths WHERE collection=? AND path=?",
+                           [(collection, p) for p in paths])
             return self._retire_orphans(db, collection)
 
     def _retire_orphans(self, db: sqlite3.Connection, collection: str) -> list[str]:
@@ -227,8 +231,10 @@ class Manifest:
             db.execute("INSERT OR IGNORE INTO pending VALUES (?,?)", (collection, doc_id))
 
     def pending(self, collection: str) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT doc_id FROM pending WHERE collection=?", (collection,))]
+        rows = self._db.execute("SELECT doc_id FROM pending WHERE collection=?", (collection,))
+        return [r[0] for r in rows]
 
     def clear_pending(self, collection: str, doc_ids: Iterable[str]) -> None:
         with self._transaction() as db:
-            db.executemany("DELETE FROM pending WHERE collection=? AND doc_id=?", [(collection, d) for d in doc_ids])
+            db.executemany("DELETE FROM pending WHERE collection=? AND doc_id=?",
+                           [(collection, d) for d in doc_ids])

@@ -58,7 +58,8 @@ def index_key(settings: Settings, corpus: str, paths: Sequence[Path]) -> str:
     suffixes = {p.suffix.lower() for p in paths if p.is_file()}
     suffixes |= {f.suffix.lower() for p in paths if p.is_dir() for f in p.iterdir()}
     fields = {f: getattr(settings, f) for f in INDEX_FIELDS}
-    return fingerprint([], {"fields": fields, "corpus": corpus, "code": code_fingerprint(settings.embedder_runtime, suffixes)})
+    code = code_fingerprint(settings.embedder_runtime, suffixes)
+    return fingerprint([], {"fields": fields, "corpus": corpus, "code": code})
 
 
 class MemoEmbedder:
@@ -106,9 +107,10 @@ class MemoEmbedder:
 
 def memo_path(cache: Path, settings: Settings) -> Path:
     # vectors depend on the model, the runtime, the embedder code and (onnx) the built model files
-    models = sorted(settings.models_dir.glob("*-onnx/model.onnx")) if settings.embedder_runtime == "onnx" else []
+    runtime = settings.embedder_runtime
+    models = sorted(settings.models_dir.glob("*-onnx/model.onnx")) if runtime == "onnx" else []
     code = [ROOT / "rag/embedders/base.py", ROOT / "rag/embedders/models.py"]
-    code += [ROOT / RUNTIME_CODE[settings.embedder_runtime]] if settings.embedder_runtime in RUNTIME_CODE else []
+    code += [ROOT / RUNTIME_CODE[runtime]] if runtime in RUNTIME_CODE else []
     tag = fingerprint(code + models,
                       {"model": settings.embedder, "runtime": settings.embedder_runtime})
     return cache / "embeddings" / f"{settings.embedder}-{settings.embedder_runtime}-{tag}.sqlite3"

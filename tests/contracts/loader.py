@@ -67,7 +67,8 @@ def _pptx(path: Path) -> None:
 
 # loader name -> (a suffix it is registered for, a writer of a sample holding NEEDLES)
 SAMPLES: dict[str, tuple[str, Callable[[Path], None]]] = {
-    "text": (".txt", _text), "markdown": (".md", _markdown), "html": (".html", _html), "docx": (".docx", _docx),
+    "text": (".txt", _text), "markdown": (".md", _markdown), "html": (".html", _html),
+    "docx": (".docx", _docx),
     "pdf": (".pdf", _pdf), "csv": (".csv", _csv), "xlsx": (".xlsx", _xlsx), "pptx": (".pptx", _pptx),
 }
 

@@ -7,7 +7,8 @@ from rag.rerankers import Reranker
 from rag.types import Chunk, Hit
 
 QUERY = "When did the Zorblat footbridge open?"
-TEXTS = ["The Zorblat footbridge opened in 1923 after six years of work.", "Bananas are yellow and grow in bunches.",
+TEXTS = ["The Zorblat footbridge opened in 1923 after six years of work.",
+         "Bananas are yellow and grow in bunches.",
          "Trains to the coast leave every hour from platform two."]
 
 

@@ -31,7 +31,8 @@ def test_cli_and_admin_page_share_the_configured_cache(seen, tmp_path, monkeypat
     CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path), "--methods", "bm25"],
                        env={"RAG_EVAL_CACHE": str(tmp_path / "c")})
     with pytest.raises(Stop):
-        admin.retrieval_eval(tmp_path, Settings(_env_file=None, data_dir=tmp_path / "d", eval_cache=tmp_path / "c"))
+        settings = Settings(_env_file=None, data_dir=tmp_path / "d", eval_cache=tmp_path / "c")
+        admin.retrieval_eval(tmp_path, settings)
     assert seen == [tmp_path / "c", tmp_path / "c"]
 
 

@@ -29,10 +29,12 @@ def test_is_registered_as_a_runtime_and_a_model():
 def test_vectors_are_the_same_in_every_process_and_call():
     a, b = FakeEmbedder(model_spec("fake")), FakeEmbedder(model_spec("fake"))
     v = a.embed_query("The Eiffel Tower opened in 1889.")
-    assert np.array_equal(v, b.embed_query("the eiffel tower opened in 1889"))  # words, not case or punctuation
+    # words count, not case or punctuation
+    assert np.array_equal(v, b.embed_query("the eiffel tower opened in 1889"))
     # another process with another hash seed: Python's own hash() would differ and break a stored index
     code = ("from rag.embedders.fake import FakeEmbedder; from rag.embedders import model_spec; "
-            "print(FakeEmbedder(model_spec('fake')).embed_query('The Eiffel Tower opened in 1889.').tolist())")
+            "e = FakeEmbedder(model_spec('fake')); "
+            "print(e.embed_query('The Eiffel Tower opened in 1889.').tolist())")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": "123"},
                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert np.allclose(json.loads(out), v)

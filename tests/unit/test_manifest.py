@@ -89,7 +89,8 @@ def test_documents_totals_and_paths_per_collection(manifest):
     assert manifest.has_doc("docs-a", "d2") and not manifest.has_doc("docs-a", "d9")
     assert manifest.doc_title("docs-a", "d1") == "Title d1"
     assert manifest.doc_title("docs-a", "unknown") == "unknown"
-    assert {d.doc_id: d.paths for d in manifest.documents("docs-a")} == {"d1": ("/a.md", "/b.md"), "d2": ("/c.md",)}
+    paths = {d.doc_id: d.paths for d in manifest.documents("docs-a")}
+    assert paths == {"d1": ("/a.md", "/b.md"), "d2": ("/c.md",)}
 
 
 def test_a_document_no_path_points_to_is_retired_and_pending(manifest):
@@ -125,7 +126,8 @@ def test_unmapping_a_document_forgets_all_its_paths(manifest):
     add_doc(manifest, "docs-a", "d1", ["/a.md", "/b.md"])
     add_doc(manifest, "docs-a", "d2", ["/c.md"])
     assert manifest.unmap_docs("docs-a", ["d1"]) == ["d1"]
-    assert manifest.paths("docs-a") == ["/c.md"] and [d.doc_id for d in manifest.documents("docs-a")] == ["d2"]
+    assert manifest.paths("docs-a") == ["/c.md"]
+    assert [d.doc_id for d in manifest.documents("docs-a")] == ["d2"]
 
 
 def test_pending_marks_are_per_collection_and_cleared_one_by_one(manifest):
@@ -181,11 +183,13 @@ def index(settings):
 
 
 def chunk(doc_id: str, i: int = 0) -> Chunk:
-    return Chunk(id=f"{doc_id}:1:{i}", doc_id=doc_id, text=f"text {i}", source="/x", title="t", page=1, start=0, end=6)
+    return Chunk(id=f"{doc_id}:1:{i}", doc_id=doc_id, text=f"text {i}", source="/x", title="t", page=1,
+                 start=0, end=6)
 
 
 def test_index_config_comes_from_the_settings_without_loading_the_model(settings):
-    real = {"embedder": "all-MiniLM-L6-v2", "embedder_runtime": "torch", "chunk_tokens": 120, "chunk_overlap": 10}
+    real = {"embedder": "all-MiniLM-L6-v2", "embedder_runtime": "torch", "chunk_tokens": 120,
+            "chunk_overlap": 10}
     index = Index(settings.model_copy(update=real), backend=MemoryBackend())
     assert index.config.embedder == "all-MiniLM-L6-v2" and index.config.dimension == 384
     assert index.config.chunking["tokens"] == 120 and index.config.chunking["overlap"] == 10

@@ -1,5 +1,5 @@
 """Every registered reranker passes the reranker contract. No cross-encoder weights ship on PyPI, so the
-cross-encoder wrapper runs over a stand-in model that scores by shared words (its own code is what's tested)."""
+cross-encoder wrapper runs over a stand-in model that scores by shared words (the wrapper is under test)."""
 import sys
 import types
 
@@ -18,7 +18,8 @@ class WordOverlapCrossEncoder:
 
 
 def _cross_encoder(settings, monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "sentence_transformers", types.SimpleNamespace(CrossEncoder=WordOverlapCrossEncoder))
+    stand_in = types.SimpleNamespace(CrossEncoder=WordOverlapCrossEncoder)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", stand_in)
     return rerankers.create("cross-encoder", settings.model_copy(update={"reranker_path": tmp_path}))
 
 

@@ -18,8 +18,9 @@ from rag.retrieval import retrievers
 from rag.settings import EmbedderRuntime, GeneratorName, RerankerName, RetrieverName
 
 BAD = [
-    ("RAG_TOP_K", "-2"), ("RAG_TOP_K", "0"), ("RAG_REFUSAL_THRESHOLD", "nan"), ("RAG_REFUSAL_THRESHOLD", "inf"),
-    ("RAG_MAX_FILE_MB", "nan"), ("RAG_MAX_FILE_MB", "inf"), ("RAG_MAX_FILE_MB", "0"), ("RAG_EMBED_BATCH_SIZE", "0"),
+    ("RAG_TOP_K", "-2"), ("RAG_TOP_K", "0"), ("RAG_REFUSAL_THRESHOLD", "nan"),
+    ("RAG_REFUSAL_THRESHOLD", "inf"), ("RAG_MAX_FILE_MB", "nan"), ("RAG_MAX_FILE_MB", "inf"),
+    ("RAG_MAX_FILE_MB", "0"), ("RAG_EMBED_BATCH_SIZE", "0"),
     ("RAG_UPLOAD_MAX_MB", "-1"), ("RAG_FUSION_WEIGHT", "1.5"), ("RAG_FUSION", "weighed"),
     ("RAG_RETRIEVER", "hybird"), ("RAG_GENERATOR", "gpt"), ("RAG_EMBEDDER_RUNTIME", "cuda"),
     ("RAG_CHUNK_OVERLAP", "400"), ("RAG_PARSE_TIMEOUT_S", "nan"), ("RAG_CHROMA_PORT", "70000"),
@@ -46,7 +47,8 @@ def test_a_bad_value_exits_2_with_one_line_naming_the_setting(clean_env, name, v
 
 def test_the_installed_command_reports_it_the_same_way(clean_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_TOP_K="-2", RAG_DATA_DIR=str(clean_env / "data"), COLUMNS="40")  # narrow: no wrapping either
+    # a narrow terminal: the message must still be one line
+    env.update(RAG_TOP_K="-2", RAG_DATA_DIR=str(clean_env / "data"), COLUMNS="40")
     proc = subprocess.run([sys.executable, "-m", "app.cli", "ask", "anything"], env=env, cwd=clean_env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
