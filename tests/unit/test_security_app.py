@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from appkit import EIFFEL, app, index_files, write
 
-from rag.errors import ConfigError, IndexBusyError, NotAllowedError
+from rag.errors import ConfigError, IndexBusyError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +29,7 @@ def test_documents_page_offers_no_removal_and_the_library_refuses_without_admin(
     at = app("views/documents.py")
     assert not at.exception and "Remove" not in {b.label for b in at.button} and not at.multiselect
     from app import resources
+    from rag.errors import NotAllowedError
 
     library = resources.library()
     with pytest.raises(NotAllowedError, match="admin action"):
