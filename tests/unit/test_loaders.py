@@ -337,6 +337,7 @@ def test_the_guide_settings_table_matches_the_real_defaults():
     for name, documented in rows:
         default = fields[name.lower()].default
         actual = "" if default is None else str(default).rstrip("0").rstrip(".") if isinstance(default, float) else str(default)
+        actual = actual.lower() if isinstance(default, bool) else actual
         assert documented == actual, f"RAG_{name}: guide says {documented!r}, settings.py says {actual!r}"
 
 
