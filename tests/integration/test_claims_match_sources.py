@@ -45,7 +45,7 @@ def test_local_model_answers_on_financebench_never_cite_a_figure_their_span_lack
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed (make setup)")
     model = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     if not (Settings(_env_file=None).models_dir / f"{model}.gguf").is_file():
-        pytest.skip("local GGUF missing: run `python -m rag.local_models`")
+        pytest.skip("local GGUF missing: run `rag setup models`")
     service, questions = _service(shared_eval / "financebench", "local", local_model=model, local_context=2048,
                                   max_context_tokens=1200)
     bad, _ = _violations(service, questions)

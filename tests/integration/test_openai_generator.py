@@ -37,7 +37,7 @@ class LlamaServer:
 def llama_server(tmp_path_factory) -> LlamaServer:
     pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] not installed (make setup)")
     if not MODEL.is_file():
-        pytest.skip(f"{MODEL} missing: run `python -m rag.local_models`")
+        pytest.skip(f"{MODEL} missing: run `rag setup models`")
     port, log = free_port(), tmp_path_factory.mktemp("llama_server") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
