@@ -80,13 +80,20 @@ def fmt(rt: dict) -> str:
     return f"refusal held_out {f('held_out')} in_domain {f('in_domain')} | false refusal {f('answerable')}"
 
 
+def construction(rec: dict) -> str:
+    return rec.get("construction") or ("answerable" if rec["answerable"] else "held_out")
+
+
 def weights(recs: list[dict], y: np.ndarray, sets: list[str]) -> np.ndarray:
+    """Each set weighs the same; inside a set the answerable questions weigh as much as the unanswerable ones,
+    and the two unanswerable constructions weigh the same (held-out documents are the easy half)."""
     w = np.zeros(len(recs))
     for s in set(sets):
-        for lab in (0, 1):
-            idx = [i for i, r in enumerate(recs) if sets[i] == s and y[i] == lab]
+        negs = {construction(r) for r, si in zip(recs, sets) if si == s and not r["answerable"]}
+        for group, share in [("answerable", 1.0)] + [(c, 1.0 / len(negs)) for c in negs]:
+            idx = [i for i, r in enumerate(recs) if sets[i] == s and construction(r) == group]
             if idx:
-                w[idx] = 1.0 / len(idx)
+                w[idx] = share / len(idx)
     return w * len(recs) / w.sum()
 
 

@@ -331,11 +331,39 @@ def library_profile(assessor: Answerability, bm25, store, retrieve: Retrieve, n:
     return profile(assessor, controls, retrieve, sorted(set(bm25.doc_ids)))
 
 
-def for_service(service, controls: int = 32) -> Answerability:
-    """An assessor over an AnswerService's live library (its BM25 twin, embedder and profile)."""
+PROFILE_VERSION = 1  # bump when a feature's definition changes: saved profiles are then recomputed
+MIN_PROFILE_CHUNKS = 20  # a smaller library gives too few distinct controls; it gets DEFAULT_NULL
+# the profile means of the libraries the coefficients were fitted on, averaged (answerability_fit.py prints them)
+DEFAULT_NULL: dict[str, float] = {"cos": 0.4, "cover": 0.5, "sent": 0.3, "sent_cos": 0.4}
+
+
+def for_service(service, controls: int = 32, path=None) -> Answerability:
+    """An assessor over an AnswerService's live library (its BM25 twin, embedder and profile). The profile
+    costs `controls` retrievals (a few seconds); with `path` it is kept in a JSON file and reused."""
+    import json
+    from pathlib import Path
+
     found = service.sources.bm25()
     bm25, store = found if found else (None, None)
-    a = Answerability(bm25, service.index.embedder)
-    if bm25 is not None and bm25.ids and controls:
-        a.profile = library_profile(a, bm25, store, lambda text, docs: service.retrieve(text, None, docs), controls)
+    a = Answerability(bm25, service.index.embedder, profile=LibraryProfile(dict(DEFAULT_NULL)))
+    if bm25 is None or len(bm25.ids) < MIN_PROFILE_CHUNKS or not controls:
+        return a
+    saved = Path(path) if path else None
+    if saved is not None and saved.is_file():
+        try:
+            data = json.loads(saved.read_text())
+            if data.get("version") == PROFILE_VERSION:
+                a.profile = LibraryProfile(data["means"], data.get("n", 0))
+                return a
+        except (ValueError, KeyError, OSError):
+            pass  # recomputed below
+    prof = library_profile(a, bm25, store, lambda text, docs: service.retrieve(text, None, docs), controls)
+    if prof.n:
+        a.profile = prof
+        if saved is not None:
+            try:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_text(json.dumps({"version": PROFILE_VERSION, "means": prof.means, "n": prof.n}))
+            except OSError:
+                pass  # a read-only data dir costs a recomputation next time, nothing else
     return a

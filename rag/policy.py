@@ -67,6 +67,10 @@ class AnswerPolicy:
     coverage_hits: int = 3  # coverage is measured over the top hits only
     # after an LLM generated
     strong_evidence: float = 0.8  # above this an LLM refusal falls back to quoting the sources
+    # the learned score (rag/answerability.py) in evidence.features["answerability"], when the service adds it
+    refusal_score: str = "answerability"
+    answerability_threshold: float = 0.5  # fitted with the coefficients (benchmarks/answerability_fit.py)
+    weak_support: float = 0.75  # an answer above the threshold but below this says what the sources lack
     grounding_overlap: float = 0.2  # some cited span must share this much of the question's idf mass
     # the extractive generator declines when even its best sentence is this far from the question
     quote_min_overlap: float = 0.2
@@ -77,7 +81,9 @@ class AnswerPolicy:
 
     @classmethod
     def from_settings(cls, settings) -> "AnswerPolicy":
-        return cls(refusal_threshold=settings.refusal_threshold, strong_evidence=settings.strong_evidence)
+        return cls(refusal_threshold=settings.refusal_threshold, strong_evidence=settings.strong_evidence,
+                   refusal_score=getattr(settings, "refusal_score", "answerability"),
+                   answerability_threshold=getattr(settings, "answerability_threshold", 0.5))
 
     # evidence -------------------------------------------------------------------------------------
     def evidence(self, question: str, hits: Sequence[Hit], corpus: Corpus | None = None) -> Evidence:
@@ -103,7 +109,11 @@ class AnswerPolicy:
     # decisions --------------------------------------------------------------------------------------
     def refuse(self, evidence: Evidence, hits: Sequence[Hit]) -> bool:
         """Refuse before generating: nothing retrieved, or too weak a match to risk a guess."""
-        return not hits or evidence.score < self.refusal_threshold
+        if not hits:
+            return True
+        if self.refusal_score == "answerability" and "answerability" in evidence.features:
+            return evidence.features["answerability"] < self.answerability_threshold
+        return evidence.score < self.refusal_threshold
 
     def decide(self, evidence: Evidence, text: str, *, llm: bool, grounded: bool = True,
                supported: bool = True) -> Decision:

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Iterator, Sequence
 
-from . import citations, safety
+from . import answerability, citations, safety
 from .generators import Generator, generators
 from .index import Index
 from .policy import REFUSAL, Action, AnswerPolicy, Evidence, is_refusal
@@ -61,6 +61,7 @@ class AnswerService:
         self._generators: dict[str, Generator] = {}
         self._retrievers: dict[str, Retriever] = {}
         self._reranker: Reranker | None = None
+        self._answerability: tuple[object, answerability.Answerability] | None = None
         self._lock = threading.Lock()
 
     # parts, created once --------------------------------------------------------------------------
@@ -95,6 +96,20 @@ class AnswerService:
         found = self.sources.bm25() if hits else None
         return self.policy.evidence(question, hits, found[0] if found else None)
 
+    def support(self, question: str, hits: list[Hit]) -> answerability.Support | None:
+        """Sentence-level answerability of the hits (rag/answerability.py) against the live library's profile,
+        which is computed once per library revision (a few seconds) and kept in the data dir."""
+        if self.policy.refusal_score != "answerability" or not hits:
+            return None
+        live = self.sources.live()
+        key = live[:2] if live else None
+        cached = self._answerability
+        if cached is None or cached[0] != key:
+            path = (self.settings.data_dir / "answerability" / f"{key[0]}-r{key[1]}.json") if key else None
+            cached = (key, answerability.for_service(self, path=path))
+            self._answerability = cached
+        return cached[1].assess(question, hits)
+
     def answer(self, question: str, history: Sequence[Message] = (), generator: str | None = None,
                top_k: int | None = None, doc_ids: Sequence[str] | None = None) -> AnswerStream:
         t0 = time.perf_counter()
@@ -106,8 +121,14 @@ class AnswerService:
         ans.sources = hits
         evidence = self.evidence(query, hits)
         ans.timings["evidence"] = evidence.score
+        support = self.support(query, hits)
+        if support is not None:  # the features and score go into timings: --json and the eval records show them
+            ans.timings.update(support.timings())
+            evidence = Evidence(evidence.score, {**evidence.features, "answerability": support.score})
         if policy.refuse(evidence, hits):
             ans.refused, ans.text = True, REFUSAL
+            if support is not None and support.note():  # the closest sources are listed with it (ans.sources)
+                ans.notes.append(support.note())
             return AnswerStream(ans, iter([REFUSAL]), lambda text: None)
         gen = self.generator(generator)
         count = prompt_token_counter(gen)
@@ -143,6 +164,8 @@ class AnswerService:
             # a URL/e-mail not quoted from a cited span is how a planted instruction exfiltrates (rag/safety.py)
             ans.text, ans.citations = safety.drop_unsourced_links(shown, [c.span for c in cites]), cites
             ans.notes += notes
+            if support is not None and support.score < policy.weak_support and support.note():
+                ans.notes.append("weak support: " + support.note())
             if not cites:
                 ans.notes.append("no sentence of the answer could be matched to a source")
 

@@ -93,9 +93,11 @@ class MaskedService(AnswerService):
     """The app's service whose retrieval never returns the chunks `mask` flags (set per question): the
     question's answer is gone from what the answerer can see, its topic stays."""
 
-    mask: Callable[[Chunk], bool] = staticmethod(lambda c: False)
+    mask: Callable[[Chunk], bool] | None = None
 
     def retrieve(self, query: str, k: int | None = None, doc_ids=None, method: str | None = None) -> list[Hit]:
+        if self.mask is None:
+            return super().retrieve(query, k, doc_ids, method)
         k = k or self.settings.top_k
         hits = super().retrieve(query, k + MASK_DEPTH, doc_ids, method)
         return [h for h in hits if not self.mask(h.chunk)][:k]
@@ -219,7 +221,7 @@ def ask_all(settings: Settings, qa: QASet, generator: str | None, limit: int | N
         assess = _assess(service)
         for i, q in enumerate(questions, 1):
             if isinstance(service, MaskedService):
-                service.mask = answer_mask(q) if kind == "in_domain" else MaskedService.mask
+                service.mask = answer_mask(q) if kind == "in_domain" else None
             t = time.perf_counter()
             ans = service.answer(q.text, generator=generator).collect()
             seconds = time.perf_counter() - t
