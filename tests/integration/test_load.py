@@ -1,7 +1,8 @@
 """Load (issue 14): concurrent HTTP API clients on loopback while a large ingest writes to the same index on
 a `chroma run` server; every request must succeed. p50/p95 are printed (figures in docs/reliability.md).
 
-RAG_LOAD_CLIENTS (default 20) and RAG_LOAD_SECONDS (default 10, sized for CI; the documented run is 60).
+RAG_LOAD_CLIENTS (default 20), RAG_LOAD_SECONDS (default 10, sized for CI; the documented run is 60) and
+RAG_LOAD_FILES (default 400) for the ingest.
 The fake embedder keeps the figures about the service, the store and the locking, not the model.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = int(os.environ.get("RAG_LOAD_CLIENTS", "20"))
 SECONDS = float(os.environ.get("RAG_LOAD_SECONDS", "10"))
+FILES = int(os.environ.get("RAG_LOAD_FILES", "400"))  # the ingest running meanwhile
 WORDS = ("harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge market "
          "weaver copper timber mill council archive festival choir museum garden railway").split()
 QUESTIONS = ["When did the Zephyr turbine open?", "What does the harbour ledger record?",
@@ -75,7 +77,7 @@ def test_concurrent_api_clients_during_a_large_ingest_on_a_chroma_server(tmp_pat
             except OSError:
                 assert api.poll() is None and time.monotonic() < deadline, "the API did not start"
                 time.sleep(0.5)
-        big = _corpus(tmp_path / "big", 400, 2)
+        big = _corpus(tmp_path / "big", FILES, 2)
         ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(big)], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         latencies: list[float] = []
