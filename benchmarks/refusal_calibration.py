@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.eval import answers  # noqa: E402
+from rag.answerability import FEATURES, Answerability, LibraryProfile  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 
@@ -38,7 +39,17 @@ def at(records: list[dict], t: float, key: str) -> dict:
     ok = [r for r in records if r["answerable"]]
     kept = [r for r in ok if not (r["refused"] or r.get(key, 0.0) < t)]
     out["containment"] = sum(r["contained"] for r in kept) / max(len(ok), 1)
+    nums = [r for r in ok if "numeric" in r]  # FinanceBench-style: gold number printed on an evidence page
+    out["numeric"] = sum(r["numeric"] for r in kept if "numeric" in r) / len(nums) if nums else None
     return out
+
+
+def rescore(r: dict) -> float:
+    """P(answerable) from the record's features with the coefficients now in rag/answerability.py (the records
+    may have been taken before the fit)."""
+    null = {k.split(".")[-1]: v for k, v in r.items() if k.startswith("answerability.null.")}
+    a = Answerability(profile=LibraryProfile(null))
+    return a.score({k: r.get(f"answerability.{k}", 0.0) for k in FEATURES})
 
 
 def half(r: dict) -> int:
@@ -69,16 +80,20 @@ def main() -> None:
         records = record(Path(a.dataset), a.limit)
         if path:
             path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    for r in records:
+        r["answerability"] = rescore(r)
     n = {c: sum(construction(r) == c for r in records) for c in ("answerable", "held_out", "in_domain")}
     print(f"{Path(a.dataset).name}: score {a.score}; {n}")
     f = lambda v: "    -" if v is None else f"{v:.3f}"  # noqa: E731
-    print(f"{'t':>6} | refusal held_out in_domain | false | contain | half A: held in_dom false | half B: held in_dom false")
+    print(f"{'t':>6} | refusal held_out in_domain | false | contain | numeric | half A: held in_dom false | "
+          "half B: held in_dom false")
     grid = [round(0.05 * i, 2) for i in range(1, 20)] if a.score == "answerability" else \
         [round(0.3 + 0.025 * i, 4) for i in range(17)]
     for t in grid:
         w = at(records, t, a.score)
         ha, hb = (at([r for r in records if half(r) == h], t, a.score) for h in (0, 1))
         print(f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} | {w['containment']:.3f}   |"
+              f" {f(w['numeric']):>7} |"
               f" {f(ha['held_out'])} {f(ha['in_domain'])} {f(ha['answerable'])} |"
               f" {f(hb['held_out'])} {f(hb['in_domain'])} {f(hb['answerable'])}")
 

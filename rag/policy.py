@@ -69,7 +69,7 @@ class AnswerPolicy:
     strong_evidence: float = 0.8  # above this an LLM refusal falls back to quoting the sources
     # the learned score (rag/answerability.py) in evidence.features["answerability"], when the service adds it
     refusal_score: str = "answerability"
-    answerability_threshold: float = 0.5  # fitted with the coefficients (benchmarks/answerability_fit.py)
+    answerability_threshold: float = 0.4  # fitted with the coefficients (benchmarks/answerability_fit.py)
     weak_support: float = 0.75  # an answer above the threshold but below this says what the sources lack
     grounding_overlap: float = 0.2  # some cited span must share this much of the question's idf mass
     # the extractive generator declines when even its best sentence is this far from the question
@@ -83,7 +83,7 @@ class AnswerPolicy:
     def from_settings(cls, settings) -> "AnswerPolicy":
         return cls(refusal_threshold=settings.refusal_threshold, strong_evidence=settings.strong_evidence,
                    refusal_score=getattr(settings, "refusal_score", "answerability"),
-                   answerability_threshold=getattr(settings, "answerability_threshold", 0.5))
+                   answerability_threshold=getattr(settings, "answerability_threshold", 0.4))
 
     # evidence -------------------------------------------------------------------------------------
     def evidence(self, question: str, hits: Sequence[Hit], corpus: Corpus | None = None) -> Evidence:
