@@ -84,7 +84,7 @@ class LlamaServer:
 
     def __init__(self, model_path: Path, context_window: int = 4096, threads: int = 2,
                  start_timeout: float = START_TIMEOUT_S) -> None:
-        self.model_path = Path(model_path)
+        self.model_path = Path(model_path).absolute()  # the child runs in another directory
         self.context_window = context_window
         self.threads = threads
         self.start_timeout = start_timeout
@@ -171,6 +171,9 @@ class LlamaServer:
                "--n_ctx", str(self.context_window), "--n_threads", str(self.threads),
                "--n_threads_batch", str(self.threads), "--interrupt_requests", "False", "--verbose", "False"]
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP} | {"PYTHONUNBUFFERED": "1"}
+        # OpenMP threads that spin between tokens made decoding ~10x slower on 2 busy cores
+        # (docs/benchmarks.md); sleeping ones cost little when the machine is quiet
+        env["OMP_WAIT_POLICY"] = os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
         with self.log_path.open("ab") as out:
             out.write(f"--- start {self.starts + 1}: port {self._port}\n".encode())
             out.flush()
@@ -189,8 +192,9 @@ class LlamaServer:
                         self._start()  # lost the race for the free port: try another one
                         break
                     self._proc = None
+                    fix = REBUILD if code < 0 else f"server log: {self.log_path}"  # a signal: the build
                     raise GeneratorError(f"the local model server could not load {self.model_path.name} "
-                                         f"({describe_exit(code)}: {tail or 'no output'}); {REBUILD}")
+                                         f"({describe_exit(code)}: {tail or 'no output'}); {fix}")
                 if self._is_ours():
                     self._ready = True
                     return

@@ -1,8 +1,13 @@
-"""In-process llama.cpp generator over a GGUF model in models/ (see rag.local_models)."""
+"""Local llama.cpp generator over a GGUF model in models/ (see rag.local_models), run out of process.
+
+The model is served by a supervised `llama_cpp.server` child (rag.generators.llama_server), shared by
+every generator, session and CLI command of this process, and spoken to with the `openai` generator's
+client: a crash in llama.cpp costs one answer ("the local model stopped; restarting"), not the app.
+"""
 from __future__ import annotations
 
+import functools
 import importlib.util
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,6 +16,8 @@ from ..prompt import build_messages
 from ..settings import Settings
 from ..types import Hit, Message
 from .base import generators
+from .llama_server import server_for
+from .openai_api import OpenAIGenerator
 
 _FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && python -m rag.local_models`)"
 
@@ -18,7 +25,8 @@ _FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && py
 class LocalGenerator:
     name = "local"
 
-    def __init__(self, model_path: Path, context_window: int = 4096, threads: int = 2) -> None:
+    def __init__(self, model_path: Path, context_window: int = 4096, threads: int = 2,
+                 timeout: float = 300.0) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise GeneratorError(f"llama-cpp-python is not installed: {_FIX}")
         if not model_path.is_file():
@@ -27,43 +35,52 @@ class LocalGenerator:
         self.model = model_path.stem
         self.context_window = context_window
         self.threads = threads
-        self._llm = None
-        self._load_lock = threading.Lock()
-        # One llama context cannot serve two generations at once; Streamlit sessions share this object.
-        # A plain Lock, not an RLock: an abandoned stream may be finalised (and release) on another thread.
-        self._busy = threading.Lock()
+        self.timeout = timeout  # generous: a request may queue behind other sessions' answers
+        self.server = server_for(model_path, context_window, threads)  # started by the first request
+        self._api: tuple[int, OpenAIGenerator] | None = None  # client for the server's current start
+        self._http = None
+        # the prompt budget counts the same system prompt and sources again and again
+        self.count_tokens = functools.lru_cache(maxsize=512)(self._count_tokens)
 
-    def _llama(self):
-        with self._load_lock:
-            if self._llm is None:
-                from llama_cpp import Llama
+    def _client(self) -> tuple[OpenAIGenerator, int]:
+        url, start = self.server.endpoint()
+        api = self._api
+        if api is None or api[0] != start:  # a restarted server listens on a new port
+            api = self._api = (start, OpenAIGenerator(url, self.server.alias, timeout=self.timeout,
+                                                      max_retries=0, context_window=self.context_window))
+        return api[1], start
 
-                try:
-                    self._llm = Llama(model_path=str(self.model_path), n_ctx=self.context_window,
-                                      n_threads=self.threads, n_threads_batch=self.threads, verbose=False)
-                except (ValueError, RuntimeError) as e:
-                    raise GeneratorError(f"cannot load {self.model_path.name} ({e}): {_FIX}") from e
-            return self._llm
+    def _count_tokens(self, text: str) -> int:
+        """Tokens of `text` by the model's own tokenizer (special tokens count as one), asked of the server."""
+        if not text:
+            return 0
+        import httpx
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llama().tokenize(text.encode(), add_bos=False, special=True))
+        api, start = self._client()
+        url = str(api._client.base_url).removesuffix("/").removesuffix("/v1") + "/extras/tokenize/count"
+        try:
+            self._http = self._http or httpx.Client(timeout=self.timeout)
+            r = self._http.post(url, json={"input": text, "model": self.server.alias})
+            r.raise_for_status()
+            return int(r.json()["count"])
+        except (httpx.HTTPError, ValueError, KeyError) as e:
+            raise GeneratorError(self.server.failure(start) or f"local model tokenizer failed: {e}") from e
 
     def generate(self, question: str, hits: Sequence[Hit], max_tokens: int = 256) -> Iterator[str]:
         return self.chat(build_messages(question, hits), max_tokens)
 
     def chat(self, messages: list[Message], max_tokens: int = 256) -> Iterator[str]:
         """Raw chat completion over already rendered messages."""
-        llm = self._llama()
-        with self._busy:
-            try:
-                stream = llm.create_chat_completion(
-                    messages=[{"role": m.role, "content": m.content} for m in messages],
-                    max_tokens=max_tokens, temperature=0.0, stream=True)
-                for chunk in stream:
-                    if text := chunk["choices"][0]["delta"].get("content"):
-                        yield text
-            except ValueError as e:  # llama_cpp reports an over-long prompt this way
-                raise GeneratorError(f"local model: {e}; lower RAG_MAX_CONTEXT_TOKENS") from e
+        # llama_cpp.server ends an over-long prompt's stream silently (no error event): check first
+        if (need := sum(self.count_tokens(m.content) + 8 for m in messages)) >= self.context_window:
+            raise GeneratorError(f"the prompt (~{need} tokens) does not fit the local model's context "
+                                 f"({self.context_window}): lower RAG_MAX_CONTEXT_TOKENS or raise RAG_LOCAL_CONTEXT")
+        api, start = self._client()
+        try:
+            yield from api.chat(messages, max_tokens)
+        except GeneratorError as e:
+            raise GeneratorError(self.server.failure(start) or str(e)) from e
+        self.server.answered()
 
 
 @generators.register("local")
