@@ -1,4 +1,4 @@
-"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF in-process), `openai` (any compatible API),
+"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF, served out of process), `openai` (any compatible API),
 `fake` (scripted, for tests)."""
 from . import extractive, fake  # noqa: F401
 from .base import Generator, generators
