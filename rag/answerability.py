@@ -168,17 +168,17 @@ class Support:
     found: list[str] = field(default_factory=list)  # question words it holds, most specific first
     missing: list[str] = field(default_factory=list)  # question words it lacks, most specific first
     null: dict[str, float] = field(default_factory=dict)  # the library profile the centred features subtract
+    kind_found: bool = True  # the best sentence holds an answer of the asked kind
 
     def note(self) -> str:
         """What to tell a user when the support is weak: what the documents mention, and what they don't state."""
         if not self.found:
             return "the documents do not mention " + _join(self.missing[:3]) if self.missing else ""
-        lack = self.missing[:3]
-        if not lack and self.kind is not None and self.features.get("kind_miss"):
-            lack = [{"number": "the amount", "date": "the date", "name": "the name", "reason": "the reason"}[self.kind]]
-        if not lack:
+        asked = [] if self.kind_found or self.kind is None else [_ASKED[self.kind]]
+        lack = [f'"{w}"' for w in self.missing[: 3 - len(asked)]]
+        if not asked and not lack:
             return ""
-        return f"the documents mention {_join(self.found[:3], 'and')} but do not state {_join(lack)}"
+        return f"the documents mention {_join(self.found[:3], 'and')} but do not state {_list(asked + lack)}"
 
     def timings(self, prefix: str = "answerability") -> dict[str, float]:
         """Score and features as `Answer.timings` entries (what `--json` and the eval records show)."""
@@ -188,11 +188,17 @@ class Support:
         return out
 
 
+_ASKED = {"number": "the amount", "date": "when", "name": "who", "reason": "why"}
+
+
 def _join(words: Sequence[str], conj: str = "or") -> str:
-    quoted = [f'"{w}"' for w in words]
-    if len(quoted) < 2:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + f" {conj} " + quoted[-1]
+    return _list([f'"{w}"' for w in words], conj)
+
+
+def _list(items: Sequence[str], conj: str = "or") -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
 
 
 @dataclass
@@ -262,7 +268,8 @@ class Answerability:
         missing = [t for t in order if t not in pick[3]]
         f["gap"] = (w[missing[0]] / lib.max_idf) if missing else 0.0
         return Support(0.0, f, kind, sentence=pick[2], source=pick[1],
-                       found=[qterms[t] for t in order if t in pick[3]], missing=[qterms[t] for t in missing])
+                       found=[qterms[t] for t in order if t in pick[3]], missing=[qterms[t] for t in missing],
+                       kind_found=has_kind(kind, pick[2], q))
 
     # score -----------------------------------------------------------------------------------------------
     def centred(self, features: dict[str, float]) -> dict[str, float]:

@@ -127,8 +127,12 @@ class AnswerService:
             evidence = Evidence(evidence.score, {**evidence.features, "answerability": support.score})
         if policy.refuse(evidence, hits):
             ans.refused, ans.text = True, REFUSAL
-            if support is not None and support.note():  # the closest sources are listed with it (ans.sources)
-                ans.notes.append(support.note())
+            # what the closest passages (listed with the refusal: ans.sources) mention and what they lack; without
+            # the learned score this needs no profile and no embedding, only the library's term frequencies
+            found = self.sources.bm25() if support is None and hits else None
+            why = support or answerability.Answerability(found[0] if found else None).features(query, hits)
+            if why.note():
+                ans.notes.append(why.note())
             return AnswerStream(ans, iter([REFUSAL]), lambda text: None)
         gen = self.generator(generator)
         count = prompt_token_counter(gen)

@@ -128,3 +128,9 @@ def test_profile_centres_retrieval_features_on_control_questions():
     a.profile = prof
     assert a.centred({"cos": 0.7, "absent": 0.2})["cos"] == pytest.approx(0.2)
     assert a.centred({"cos": 0.7, "absent": 0.2})["absent"] == 0.2
+
+
+def test_note_names_the_missing_kind_of_answer():
+    s = A.Answerability(FakeBM25({"repaint": 2, "bridg": 5})).assess(
+        "Who repainted the bridge?", [hit("The bridge was repainted green in 1987.")])
+    assert s.note() == 'the documents mention "repainted" and "bridge" but do not state who'

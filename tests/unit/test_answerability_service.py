@@ -79,3 +79,11 @@ def test_a_big_enough_library_gets_its_own_profile_saved_once(tmp_path):
     prof = json.loads(saved[0].read_text())["means"]
     assert a.timings["answerability.null.cos"] == pytest.approx(prof["cos"], abs=1e-4)
     assert prof != answerability.DEFAULT_NULL
+
+
+def test_a_refusal_by_the_evidence_score_also_says_what_is_missing(built):
+    settings, index = built
+    old = settings.model_copy(update={"refusal_score": "evidence", "refusal_threshold": 2.0})
+    a = AnswerService(old, index).ask("Who repainted the Zorblat footbridge in 1987?")
+    assert a.refused and a.sources and "answerability" not in a.timings
+    assert any(n.startswith("the documents mention") for n in a.notes)
