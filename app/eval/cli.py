@@ -93,8 +93,10 @@ def answers(dataset_dir: Path = typer.Argument(..., help="A QA set in the xquad_
     if as_json:
         print(json.dumps(result))
         return
-    cols = ["containment", "f1", "citation_precision", "page_hit@5", "refusal_rate", "false_refusal_rate",
-            "p50_s"]
+    # refusal_rate: questions about documents left out of the index; refusal_in_domain: the answer's passages
+    # masked, the topic kept (app/eval/answers.py); numeric: the gold number stated (FinanceBench-style sets)
+    cols = ["containment", "f1", "citation_precision", "page_hit@5", "numeric", "refusal_rate", "refusal_in_domain",
+            "false_refusal_rate", "p50_s"]
     out.print(_table(f"{result['dataset']}: {result['questions']} questions", [result], cols))
     if result.get("questions", 0) == 0:
         sys.exit(1)
