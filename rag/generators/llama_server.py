@@ -201,8 +201,8 @@ class LlamaServer:
                 if time.monotonic() > deadline:
                     self._proc.kill()
                     self._proc = None
-                    raise GeneratorError(f"the local model server did not start within {self.start_timeout:g} s "
-                                         f"(log: {self.log_path})")
+                    raise GeneratorError(f"the local model server did not start within "
+                                         f"{self.start_timeout:g} s (log: {self.log_path})")
                 time.sleep(0.2)
 
     def _is_ours(self) -> bool:
@@ -218,7 +218,8 @@ class LlamaServer:
             lines = self.log_path.read_text(errors="replace").strip().splitlines()
         except OSError:
             return ""
-        return next((ln.strip() for ln in reversed(lines) if ln.strip() and not ln.startswith("---")), "")[:300]
+        last = (ln.strip() for ln in reversed(lines) if ln.strip() and not ln.startswith("---"))
+        return next(last, "")[:300]
 
 
 def server_for(model_path: Path, context_window: int, threads: int) -> LlamaServer:

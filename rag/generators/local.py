@@ -51,7 +51,8 @@ class LocalGenerator:
         return api[1], start
 
     def _count_tokens(self, text: str) -> int:
-        """Tokens of `text` by the model's own tokenizer (special tokens count as one), asked of the server."""
+        """Tokens of `text` by the model's own tokenizer (special tokens count as one), asked of the
+        server."""
         if not text:
             return 0
         import httpx
@@ -74,7 +75,8 @@ class LocalGenerator:
         # llama_cpp.server ends an over-long prompt's stream silently (no error event): check first
         if (need := sum(self.count_tokens(m.content) + 8 for m in messages)) >= self.context_window:
             raise GeneratorError(f"the prompt (~{need} tokens) does not fit the local model's context "
-                                 f"({self.context_window}): lower RAG_MAX_CONTEXT_TOKENS or raise RAG_LOCAL_CONTEXT")
+                                 f"({self.context_window}): lower RAG_MAX_CONTEXT_TOKENS or raise "
+                                 "RAG_LOCAL_CONTEXT")
         api, start = self._client()
         try:
             yield from api.chat(messages, max_tokens)
