@@ -48,6 +48,8 @@ from rag.types import Hit  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+# app.eval.beir.read_jsonl now demands a BEIR "_id" on every row, which the QA sets don't have (bcc48d8)
+qa.read_jsonl = lambda path: [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def settings_for(model: str, runtime: str, **extra) -> Settings:
@@ -235,7 +237,8 @@ def quality(a) -> dict:
             log(f"{model}: scifact {out['scifact']}")
         if "xquad" in sets:
             index, sp = build(s, f"qa/{xq.name}", xq.files, fingerprint(xq.files, [f.name for f in xq.files]))
-            out["xquad"] = {**sp, **score_xquad(AnswerService(s, index), xq.questions)}
+            out["xquad"] = {**sp, "questions": len(xq.questions[: a.xquad_limit or None]),
+                            **score_xquad(AnswerService(s, index), xq.questions[: a.xquad_limit or None])}
             log(f"{model}: xquad {out['xquad']}")
         if "financebench" in sets:
             index, sp = build(s, f"qa/{fb.name}", fb_files, fingerprint(fb_files, [f.name for f in fb_files]))
@@ -256,6 +259,7 @@ def main() -> None:
     ap.add_argument("--scifact-docs", type=int, default=300, help="0 = the full corpus and all queries")
     ap.add_argument("--scifact-queries", type=int, default=100)
     ap.add_argument("--fb-limit", type=int, default=7, help="0 = all 42 questions")
+    ap.add_argument("--xquad-limit", type=int, default=300, help="questions (a seeded spread over all articles); 0 = all")
     ap.add_argument("--sets", default="scifact,xquad,financebench")
     ap.add_argument("--dims", default="", help="Matryoshka dims to score from the stored vectors, e.g. 512,256")
     ap.add_argument("--json")

@@ -70,11 +70,11 @@ class Settings(BaseSettings):
     # hits whose word sets overlap more than this are collapsed
     dedup_jaccard: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
     # drop answer-format instructions ("If X is not useful ..., state that and explain why") before retrieval
-    clean_questions: bool = False
+    clean_questions: bool = True
     # PDF pages, not chunks, are ranked: the top k are k different pages, each scored by its best chunk
-    # plus page_fusion x its other candidate chunks (rag/retrieval/pages.py; sweep in docs/benchmarks.md)
-    page_ranking: bool = False
-    page_fusion: float = Field(default=0.3, ge=0.0, le=2.0)
+    # plus page_fusion x its other candidate chunks (0: adding them hurt FinanceBench, docs/benchmarks.md)
+    page_ranking: bool = True
+    page_fusion: float = Field(default=0.0, ge=0.0, le=2.0)
 
     # answering
     generator: GeneratorName = "extractive"

@@ -18,8 +18,9 @@ def _unit(h: Hit) -> tuple[str, ...]:
     return (c.doc_id, str(c.page)) if c.doc_type in PAGED else (c.id,)
 
 
-def rank_pages(hits: list[Hit], weight: float) -> list[Hit]:
-    """`hits` best first; returns the page heads (score = page score) then the rest."""
+def rank_pages(hits: list[Hit], weight: float, others: int | None = None) -> list[Hit]:
+    """`hits` best first; returns the page heads (score = page score) then the rest. `others` caps how many
+    of a page's next-best chunks count (None: all of them)."""
     if not any(h.chunk.doc_type in PAGED for h in hits):
         return hits
     groups: dict[tuple[str, ...], list[Hit]] = {}
@@ -27,9 +28,9 @@ def rank_pages(hits: list[Hit], weight: float) -> list[Hit]:
         groups.setdefault(_unit(h), []).append(h)
     heads, rest = [], []
     for members in groups.values():
-        best, *others = members
-        best.score += weight * sum(max(o.score, 0.0) for o in others)
+        best, *tail = members
+        best.score += weight * sum(max(o.score, 0.0) for o in tail[:others])
         heads.append(best)
-        rest += others
+        rest += tail
     heads.sort(key=lambda h: -h.score)
     return heads + sorted(rest, key=lambda h: -h.score)
