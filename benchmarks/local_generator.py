@@ -3,11 +3,12 @@ llama.cpp in process (OpenMP threads spinning by default, or OMP_WAIT_POLICY=PAS
 model server the `local` generator uses, and optionally the in-process runs under another interpreter
 (e.g. a throwaway venv holding a -march=native build of llama-cpp-python).
 
-    .venv/bin/python benchmarks/local_generator.py [NAME ...] [--repeat N] [--native-python PATH]
+    .venv/bin/python benchmarks/local_generator.py [NAME ...] [--repeat N] [--omp both|passive]
+        [--native-python PATH]
 
 Every runtime gets one unmeasured warm-up answer (page-in of the weights), then `--repeat` answers
 whose prompts start with a different nonce, so no run reuses the previous run's KV cache; medians are
-printed as a Markdown table for docs/benchmarks.md, with ratios against in-process in the same run.
+printed as a Markdown table for docs/benchmarks.md, with ratios against the first row of the same run.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def rag_prompt(count, target_tokens: int, nonce: int) -> list[Message]:
     passages, i = [], 0
     while True:
         passages.append(f"[{i + 1}] " + FACTS[i % len(FACTS)].format(y=1900 + i, n=i % 9 + 1))
-        msgs = [system(f"Run {nonce}. Answer using only the numbered context passages and cite them like [1]."),
+        msgs = [system(f"Run {nonce}. Answer using only the numbered context passages and cite them "
+                       "like [1]."),
                 user("Context:\n" + "\n".join(passages)
                      + "\n\nQuestion: Describe the history of the Zorblat footbridge in detail.")]
         if count("\n".join(m.content for m in msgs)) >= target_tokens:
@@ -112,7 +114,9 @@ def run_elsewhere(python: str, name: str, args, omp: str | None) -> dict:
     OMP_WAIT_POLICY set (or unset: libgomp's default, spinning a while between tokens)."""
     cmd = [python, __file__, name, "--json", "--threads", str(args.threads), "--repeat", str(args.repeat),
            "--max-tokens", str(args.max_tokens), "--prompt-tokens", str(args.prompt_tokens)]
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | ({"OMP_WAIT_POLICY": omp} if omp else {})
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if omp:
+        env["OMP_WAIT_POLICY"] = omp
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -121,7 +125,8 @@ def build_info() -> str:
     import llama_cpp
 
     info = llama_cpp.llama_print_system_info().decode()
-    feats = [f.split(" = ")[0].strip() for f in info.replace("|", ";").split(";") if f.strip().endswith("= 1")]
+    parts = info.replace("|", ";").split(";")
+    feats = [f.split(" = ")[0].strip() for f in parts if f.strip().endswith("= 1")]
     return f"llama-cpp-python {llama_cpp.__version__} at {Path(llama_cpp.__file__).parent}: {' '.join(feats)}"
 
 
@@ -142,7 +147,9 @@ def main() -> None:
     ap.add_argument("--prompt-tokens", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--native-python", metavar="PATH",
-                    help="also measure in-process under this interpreter (a venv with another llama.cpp build)")
+                    help="also measure in process under this interpreter (a venv with another llama.cpp)")
+    ap.add_argument("--omp", choices=["both", "passive"], default="both",
+                    help="in-process runs with libgomp's default (spinning) and/or OMP_WAIT_POLICY=PASSIVE")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one in-process run, as JSON
     args = ap.parse_args()
     if args.json:
@@ -163,15 +170,16 @@ def main() -> None:
             print(f"| {name} | missing: run `python -m rag.local_models {name}` | | | | | | | |")
             continue
         # in-process runs go to child interpreters: libgomp reads OMP_WAIT_POLICY once, at load
-        results = {"in-process, OMP default": run_elsewhere(sys.executable, name, args, None),
-                   "in-process, OMP passive": run_elsewhere(sys.executable, name, args, "PASSIVE"),
-                   "managed server (OMP passive)": run("server", path, args)}
+        policies = (None, "PASSIVE") if args.omp == "both" else ("PASSIVE",)
+        results = {f"in-process, OMP {(omp or 'default').lower()}":
+                   run_elsewhere(sys.executable, name, args, omp) for omp in policies}
+        results["managed server (OMP passive)"] = run("server", path, args)
         if args.native_python:
-            for omp in (None, "PASSIVE"):
+            for omp in policies:
                 r = results[f"native build in-process, OMP {(omp or 'default').lower()}"] = run_elsewhere(
                     args.native_python, name, args, omp)
                 native_build = r.pop("build")
-        base = results["in-process, OMP default"]
+        base = next(iter(results.values()))
         for kind, r in results.items():
             print(f"| {name} | {kind} | {r['prompt']} | {r['ttft']:.2f} | {r['tps']:.1f} "
                   f"| {r['ttft'] / base['ttft']:.2f} | {r['tps'] / base['tps']:.2f} | {r['out']:g} "
