@@ -48,8 +48,6 @@ from rag.types import Hit  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-# app.eval.beir.read_jsonl now demands a BEIR "_id" on every row, which the QA sets don't have (bcc48d8)
-qa.read_jsonl = lambda path: [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def settings_for(model: str, runtime: str, **extra) -> Settings:

@@ -26,16 +26,17 @@ class BeirDataset:
         return fingerprint([self.corpus_path])
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """The rows of a JSON-lines file; a malformed line is a one-line ConfigError naming it."""
+def read_jsonl(path: Path, key: str | None = None) -> list[dict]:
+    """The rows of a JSON-lines file (objects; with `key`, each must carry it); a malformed line is a
+    one-line ConfigError naming it."""
     rows, n = [], 0
     try:
         with open(path, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if line.strip():
                     rows.append(json.loads(line))
-                    if not isinstance(rows[-1], dict) or "_id" not in rows[-1]:
-                        raise ValueError('not an object with an "_id"')
+                    if not isinstance(rows[-1], dict) or (key and key not in rows[-1]):
+                        raise ValueError(f'not an object with an "{key}"' if key else "not an object")
     except ValueError as e:  # JSON and UTF-8 decoding errors are ValueErrors
         raise ConfigError(f"{path} line {n}: {str(e)[:120]}") from None
     return rows
@@ -58,7 +59,7 @@ def load(folder: Path, split: str = "test") -> BeirDataset:
                 qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
             except ValueError:
                 raise ConfigError(f"{qrels_path} line {i + 1}: the score {parts[2]!r} is not a number") from None
-    texts = {str(q["_id"]): str(q.get("text") or "") for q in read_jsonl(queries)}
+    texts = {str(q["_id"]): str(q.get("text") or "") for q in read_jsonl(queries, "_id")}
     judged = {q: texts[q] for q in qrels if q in texts}
     if not judged:
         raise ConfigError(f"no query in {queries} has a judgement in {qrels_path}")
@@ -77,7 +78,7 @@ def materialize(ds: BeirDataset, folder: Path) -> tuple[list[Path], dict[str, st
     Returns the files and a file-stem -> BEIR doc id map."""
     folder.mkdir(parents=True, exist_ok=True)
     paths, ids = [], {}
-    for n, doc in enumerate(read_jsonl(ds.corpus_path)):
+    for n, doc in enumerate(read_jsonl(ds.corpus_path, "_id")):
         did = str(doc["_id"])
         body = _markdown(doc)
         if not body.strip():
