@@ -26,11 +26,13 @@ from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # what decides the chunks and vectors of an index; retrieval-time settings are free to vary
-INDEX_FIELDS = ("embedder", "embedder_runtime", "chunk_tokens", "chunk_overlap", "max_pages", "max_file_mb")
+INDEX_FIELDS = ("embedder", "embedder_runtime", "chunk_tokens", "chunk_overlap", "max_pages", "max_file_mb",
+                "pdf_tables", "ocr", "ocr_max_pages")
 # the code that turns files into chunks and vectors; the loaders are added per file type in the corpus,
 # so an edit to, say, the PDF loader leaves a Markdown benchmark's cached index valid
 CODE = ("ingest/chunker.py", "ingest/pipeline.py", "ingest/loaders/base.py", "rag/embedders/base.py",
-        "rag/embedders/models.py", "rag/index.py", "rag/types.py")
+        "rag/embedders/models.py", "rag/index.py", "rag/types.py", "ingest/tables.py", "ingest/ocr.py",
+        "ingest/loaders/pdf_tables.py")
 RUNTIME_CODE = {"torch": "rag/embedders/sentence_transformer.py", "onnx": "rag/embedders/onnx_runtime.py"}
 
 

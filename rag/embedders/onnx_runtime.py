@@ -19,9 +19,9 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..settings import MODELS_DIR
 from .base import ModelSpec, embedders, model_spec
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"  # the same place as Settings().models_dir
 BUILD_VERSION = 1  # bump when the export recipe changes, so `build` redoes it
 
 

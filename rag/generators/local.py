@@ -19,7 +19,7 @@ from .base import generators
 from .llama_server import server_for
 from .openai_api import OpenAIGenerator
 
-_FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && python -m rag.local_models`)"
+_FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && rag setup models`)"
 
 
 class LocalGenerator:

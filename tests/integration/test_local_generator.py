@@ -29,7 +29,7 @@ SECRETS = {"RAG_OPENAI_API_KEY": "sk-must-not-leak", "RAG_ADMIN_PASSWORD": "must
 def needs_model() -> None:
     pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] not installed (make setup)")
     if not MODEL.is_file():
-        pytest.skip(f"{MODEL} missing: run `python -m rag.local_models {MODEL_NAME}`")
+        pytest.skip(f"{MODEL} missing: run `rag setup models` (make setup)")
 
 
 @pytest.fixture(scope="module")
