@@ -23,7 +23,7 @@ LLAMA_WHEELS  := .wheels/llama-$(LLAMA_KEY)
 LLAMA_STAMP   := $(VENV)/.llama-$(LLAMA_KEY)
 LLAMA_SMOKE   := $(VENV)/.llama-smoke-$(LLAMA_KEY)
 
-.PHONY: setup deps models llama-smoke sample run ui test test-fast lint browser-deps ocr-deps clean bench
+.PHONY: setup deps models llama-smoke sample run ui test test-fast lint browser-deps ocr-deps clean bench chroma
 
 setup: deps models llama-smoke sample ocr-deps
 
@@ -71,6 +71,11 @@ run: setup
 
 ui: setup
 	$(BIN)/rag ui
+
+# a local Chroma server for development (the CLI ships with chromadb); point docqa at it with
+# RAG_CHROMA_HOST=127.0.0.1 RAG_CHROMA_PORT=8000
+chroma: deps
+	$(BIN)/chroma run --path data/chroma-server --host 127.0.0.1 --port 8000
 
 # OCR of scanned PDF pages (RAG_OCR): Debian's tesseract + English data; without root, a note and no OCR
 ocr-deps:
