@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -110,8 +112,9 @@ class BM25Index:
         return [t for toks in self._tokenize([lexical_text(c) for c in chunks], ids=False) for t in toks]
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        # a folder of our own: processes sharing a data dir may save the same revision at once, and a
+        # shared ".tmp" name let one delete the other's half-written files (FileNotFoundError)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         tmp.mkdir(parents=True)
         if self._bm25 is not None and self.ids:
             self._bm25.save(str(tmp), show_progress=False)
@@ -120,7 +123,12 @@ class BM25Index:
         (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids, "docs": self._docs,
                                                   "k1": self.k1, "b": self.b, "version": FORMAT}))
         shutil.rmtree(path, ignore_errors=True)
-        tmp.rename(path)  # readers never see a half-written index
+        try:
+            tmp.rename(path)  # readers never see a half-written index
+        except OSError:  # another process saved this revision in between: keep theirs (same chunks)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not path.is_dir():
+                raise
 
     @classmethod
     def load(cls, path: Path) -> "BM25Index":
@@ -163,7 +171,7 @@ class LexicalCache:
                 self.root.mkdir(parents=True, exist_ok=True)
                 index.save(path)
             for old in self.root.glob("*-r*"):  # keep only the current version on disk
-                if old != path and not old.name.endswith(".tmp"):
+                if old != path and ".tmp" not in old.name:  # not another process's save in progress
                     shutil.rmtree(old, ignore_errors=True)
             self._key, self._index = key, index
             return index
