@@ -12,6 +12,7 @@ from rag.claims import figures_not_in_span
 from rag.service import AnswerService
 
 pytestmark = pytest.mark.slow
+LOCAL_SAMPLE = 12
 
 
 def _service(folder, generator: str = "extractive", **settings) -> tuple[AnswerService, list]:
@@ -48,5 +49,6 @@ def test_local_model_answers_on_financebench_never_cite_a_figure_their_span_lack
         pytest.skip("local GGUF missing: run `rag setup models`")
     service, questions = _service(shared_eval / "financebench", "local", local_model=model, local_context=2048,
                                   max_context_tokens=1200)
-    bad, _ = _violations(service, questions)
+    # the 0.5B model takes ~20 s an answer on 2 cores: a bounded sample keeps CI well inside its limit
+    bad, _ = _violations(service, questions[:LOCAL_SAMPLE])
     assert bad == [], f"{len(bad)} cited sentences state figures their span lacks, e.g. {bad[:3]}"
