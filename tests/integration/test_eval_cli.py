@@ -63,7 +63,8 @@ def test_eval_retrieval_scores_every_method_on_a_scifact_slice(shared_eval, tmp_
 def test_eval_answers_on_twenty_xquad_questions(shared_eval, tmp_path, cache):
     out = rag_eval(["answers", str(shared_eval / "xquad_en"), "--limit", "20"], tmp_path, cache)
     assert set(out) == {"dataset", "questions", "containment", "f1", "citation_precision", "page_hit@5",
-                        "refusal_rate", "false_refusal_rate", "p50_s"}
+                        "refusal_rate", "false_refusal_rate", "p50_s", "unanswerable", "refusal_in_domain",
+                        "numeric", "numeric_questions"}
     assert out["dataset"] == "xquad_en" and out["questions"] == 20
     assert out["page_hit@5"] is None  # no pages in Markdown
     assert out["containment"] >= 0.6 and 0 < out["f1"] <= 1

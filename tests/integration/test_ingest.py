@@ -212,15 +212,15 @@ def test_cli_ingest_json_summary_and_exit_code_0(cli, docs):
 def test_cli_exit_code_1_lists_each_failed_file_with_a_reason(cli, docs, tmp_path):
     (docs / "empty.md").write_bytes(b"")
     (docs / "junk.txt").write_bytes(bytes(range(256)) * 8)
-    (docs / "deck.pptx").write_bytes(b"PK")  # inside a folder: skipped quietly, as unknown types are
-    (tmp_path / "named.pptx").write_bytes(b"PK")  # named on the command line: reported
-    r = cli("ingest", docs, tmp_path / "named.pptx", tmp_path / "missing.pdf", "--json")
+    (docs / "deck.xyz").write_bytes(b"PK")  # inside a folder: skipped quietly, as unknown types are
+    (tmp_path / "named.xyz").write_bytes(b"PK")  # named on the command line: reported
+    r = cli("ingest", docs, tmp_path / "named.xyz", tmp_path / "missing.pdf", "--json")
     assert r.exit_code == 1
     s = json.loads(r.stdout)
     reasons = {Path(f["path"]).name: f["reason"] for f in s["failed"]}
-    assert reasons.keys() == {"empty.md", "junk.txt", "named.pptx", "missing.pdf"}
+    assert reasons.keys() == {"empty.md", "junk.txt", "named.xyz", "missing.pdf"}
     assert reasons["empty.md"].startswith("empty") and reasons["junk.txt"].startswith("binary")
-    assert reasons["named.pptx"].startswith("unsupported type '.pptx'") and reasons["missing.pdf"] == "not found"
+    assert reasons["named.xyz"].startswith("unsupported type '.xyz'") and reasons["missing.pdf"] == "not found"
     assert s["indexed"] == 3  # the good files went in anyway
 
 
