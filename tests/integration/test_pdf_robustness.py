@@ -143,15 +143,16 @@ def test_financebench_pdfs_all_open_with_their_page_counts(financebench):
 
 
 def test_financebench_evidence_is_on_the_page_we_would_cite(financebench):
-    def norm(s: str) -> str:
-        return re.sub(r"\s+", " ", s).strip().lower()
+    def words(s: str) -> list[str]:
+        return re.findall(r"\w+", s.lower())
 
     found = total = 0
     for q in financebench["questions"]:
         for ev in q["evidence"]:
             page = financebench["docs"][ev["doc_name"]].pages[ev["evidence_page_num"]]  # our page n+1
             total += 1
-            found += " ".join(norm(ev["evidence_text"]).split()[:8]) in norm(page)
+            # as words, not a verbatim run: table pages are rebuilt as labelled rows ("label | period: value")
+            found += set(words(ev["evidence_text"])[:8]) <= set(words(page))
     assert total == 53 and found / total >= 0.9
 
 
