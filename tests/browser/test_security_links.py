@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import free_port
+from tests.browser.streamlit_server import streamlit_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,33 +37,8 @@ def server(tmp_path_factory):
            "RAG_REFUSAL_THRESHOLD": "0", "ANONYMIZED_TELEMETRY": "False"}
     subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(tmp / "docs")], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=300)
-    port = free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "server-links.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start; see {ARTIFACTS / 'server-links.log'}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_app(env, "server-links.log") as url:
+        yield url
 
 
 def foreign_links(page, app_url: str) -> list[str]:

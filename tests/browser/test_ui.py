@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import random
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, make_pdf
+from tests.browser.streamlit_server import streamlit_app
+from tests.conftest import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,35 +47,10 @@ def report_pdf(path: Path, filler_pages: int = 60) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    port = free_port()
     env = {**os.environ, "RAG_DATA_DIR": str(tmp / "data"), "RAG_ADMIN_PASSWORD": PASSWORD,
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start; see {ARTIFACTS / 'server.log'}")
-        time.sleep(0.3)
-    yield url, tmp
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_app(env, "server.log") as url:
+        yield url, tmp
 
 
 @pytest.fixture(scope="module")
