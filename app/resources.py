@@ -4,6 +4,7 @@ The only module that builds the settings (`load_settings()`) or uses `st.cache_r
 answering service over one index (so one Chroma client per process: the embedded store is not
 multi-process safe), one library and one job runner for long work.
 """
+
 from __future__ import annotations
 
 import logging

@@ -12,6 +12,7 @@ fitted on half A and every figure below is on half B, the half it was not fitted
 only, the other set is a transfer test (a library the fit never saw). --raw fits uncentred features (no
 library profile), the ablation for the per-library normalisation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,11 @@ def prob(beta: np.ndarray, X: np.ndarray) -> np.ndarray:
 def rates(recs: list[dict], refused: list[bool]) -> dict:
     out = {}
     for c in ("answerable", "held_out", "in_domain"):
-        r = [f for rec, f in zip(recs, refused) if rec.get("construction", "held_out" if not rec["answerable"]
-                                                           else "answerable") == c]
+        r = [
+            f
+            for rec, f in zip(recs, refused)
+            if rec.get("construction", "held_out" if not rec["answerable"] else "answerable") == c
+        ]
         out[c] = (sum(r) / len(r), len(r)) if r else (None, 0)
     return out
 
@@ -115,15 +119,22 @@ def main() -> None:
     y = np.array([1.0 if r["answerable"] else 0.0 for _, r in train])
     beta = fit(X, y, weights([r for _, r in train], y, [s for s, _ in train]), a.l2)
     coef = {"bias": round(float(beta[0]), 3), **{k: round(float(b), 3) for k, b in zip(NAMES, beta[1:])}}
-    print("fitted on", ",".join(fit_sets), "(both halves)" if a.all else "(half A)", "raw" if a.raw else "centred")
+    print(
+        "fitted on",
+        ",".join(fit_sets),
+        "(both halves)" if a.all else "(half A)",
+        "raw" if a.raw else "centred",
+    )
     print("COEF =", json.dumps(coef))
     print("in code:", json.dumps(COEF))
     for s, recs in data.items():
         test = recs if (s not in fit_sets) else [r for r in recs if half(r) == 1]
         Xt = np.array([x_of(r, a.raw) for r in test])
         p = prob(beta, Xt)
-        print(f"\n{s}: {'transfer (not fitted on)' if s not in fit_sets else 'half B (held out of the fit)'}, "
-              f"{len(test)} records")
+        print(
+            f"\n{s}: {'transfer (not fitted on)' if s not in fit_sets else 'half B (held out of the fit)'}, "
+            f"{len(test)} records"
+        )
         base = rates(test, [r["refused"] or r["evidence"] < 0.57 for r in test])
         print(f"  before (evidence < 0.57)   {fmt(base)}")
         for t in (0.3, 0.4, a.threshold, 0.6, 0.7) if a.threshold == 0.5 else (a.threshold,):
@@ -131,9 +142,14 @@ def main() -> None:
             print(f"  answerability < {t:.2f}     {fmt(rt)}")
         y_t = np.array([r["answerable"] for r in test], float)
         ll = -np.mean(y_t * np.log(np.clip(p, 1e-9, 1)) + (1 - y_t) * np.log(np.clip(1 - p, 1e-9, 1)))
-        print(f"  log loss {ll:.3f}; reliability (mean p -> share answerable):", " ".join(
-            f"{lo:.1f}-{lo + .2:.1f}: {np.mean(p[m]):.2f}->{np.mean(y_t[m]):.2f} (n={m.sum()})"
-            for lo in (0.0, 0.2, 0.4, 0.6, 0.8) if (m := (p >= lo) & (p < lo + .2 + 1e-9 * (lo == .8))).any()))
+        print(
+            f"  log loss {ll:.3f}; reliability (mean p -> share answerable):",
+            " ".join(
+                f"{lo:.1f}-{lo + 0.2:.1f}: {np.mean(p[m]):.2f}->{np.mean(y_t[m]):.2f} (n={m.sum()})"
+                for lo in (0.0, 0.2, 0.4, 0.6, 0.8)
+                if (m := (p >= lo) & (p < lo + 0.2 + 1e-9 * (lo == 0.8))).any()
+            ),
+        )
     if not math.isfinite(float(np.abs(beta).sum())):
         sys.exit("fit diverged")
 

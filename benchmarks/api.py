@@ -10,6 +10,7 @@ loopback port, and this process opens the same index for the in-process baseline
 the latencies. HTTP clients are threads with one keep-alive httpx client each. Printed as a Markdown
 table for docs/benchmarks.md, with the HTTP/in-process ratios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,18 +97,28 @@ def main() -> None:
     levels = [int(c) for c in args.clients.split(",")]
 
     home = Path(tempfile.mkdtemp(prefix="docqa-api-bench-"))
-    env = {**os.environ, "RAG_DATA_DIR": str(home / "data"), "RAG_GENERATOR": "extractive",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(home / "data"),
+        "RAG_GENERATOR": "extractive",
+        "PYTHONPATH": str(ROOT),
+    }
     for k in ("RAG_API_KEYS", "RAG_API_ADMIN_KEYS", "RAG_CHROMA_HOST"):
         env.pop(k, None)
     cli = [sys.executable, "-m", "app.cli"]
-    subprocess.run([*cli, "ingest", str(ROOT / "data" / "sample"), "--json"], cwd=home, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*cli, "ingest", str(ROOT / "data" / "sample"), "--json"],
+        cwd=home,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     port = free_port()
     log = open(home / "server.log", "wb")
-    server = subprocess.Popen([*cli, "serve", "--port", str(port)], cwd=home, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -158,16 +169,22 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
 
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores); "
-          f"{args.rounds} rounds x {args.requests} requests per level\n")
-    print("| clients | in-process req/s | HTTP req/s | HTTP/in-process | in-process p50 / p95 ms "
-          "| HTTP p50 / p95 ms |")
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (2 cores); "
+        f"{args.rounds} rounds x {args.requests} requests per level\n"
+    )
+    print(
+        "| clients | in-process req/s | HTTP req/s | HTTP/in-process | in-process p50 / p95 ms "
+        "| HTTP p50 / p95 ms |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     for c in levels:
         (wi, li), (wh, lh) = results[("in-process", c)], results[("HTTP", c)]
         ri, rh = len(li) / wi, len(lh) / wh
-        print(f"| {c} | {ri:.1f} | {rh:.1f} | {rh / ri:.2f} | {1000 * statistics.median(li):.0f} / "
-              f"{1000 * pct(li, 0.95):.0f} | {1000 * statistics.median(lh):.0f} / {1000 * pct(lh, 0.95):.0f} |")
+        print(
+            f"| {c} | {ri:.1f} | {rh:.1f} | {rh / ri:.2f} | {1000 * statistics.median(li):.0f} / "
+            f"{1000 * pct(li, 0.95):.0f} | {1000 * statistics.median(lh):.0f} / {1000 * pct(lh, 0.95):.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ file) and one document at a time (how ingestion calls it for small files), then 
 encodes. Also reports agreement: the mean cosine between the two runtimes' vectors. Retrieval quality
 per runtime comes from `rag eval retrieval` (see docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ def measure(emb, passages: list[str], queries: list[str]) -> tuple[dict, np.ndar
         t = time.perf_counter()
         emb.embed_query(q)
         ms.append((time.perf_counter() - t) * 1000)
-    return {"passages_per_s_batch64": round(len(passages) / batch_s, 1), "passages_per_s_one_by_one": round(1 / single_s, 1),
-            "query_p50_ms": round(percentile(ms, 50), 2), "query_p95_ms": round(percentile(ms, 95), 2)}, vecs
+    return {
+        "passages_per_s_batch64": round(len(passages) / batch_s, 1),
+        "passages_per_s_one_by_one": round(1 / single_s, 1),
+        "query_p50_ms": round(percentile(ms, 50), 2),
+        "query_p95_ms": round(percentile(ms, 95), 2),
+    }, vecs
 
 
 def main() -> None:
@@ -66,23 +71,39 @@ def main() -> None:
     ap.add_argument("--json")
     a = ap.parse_args()
     passages = texts(a.passages)
-    qs = [json.loads(x)["text"] for x in (CORPUS.parent / "queries.jsonl").read_text().splitlines()[: a.queries]]
+    qs = [
+        json.loads(x)["text"] for x in (CORPUS.parent / "queries.jsonl").read_text().splitlines()[: a.queries]
+    ]
     base = Settings()
     res, vecs = {}, {}
     for runtime in ("torch", "onnx"):
-        res[runtime], vecs[runtime] = measure(create_embedder(base.model_copy(update={"embedder_runtime": runtime})),
-                                              passages, qs)
+        res[runtime], vecs[runtime] = measure(
+            create_embedder(base.model_copy(update={"embedder_runtime": runtime})), passages, qs
+        )
     cos = np.sum(vecs["torch"] * vecs["onnx"], axis=1)
     print(f"{'runtime':<8}{'batch-64 p/s':>14}{'one-by-one p/s':>16}{'query p50 ms':>14}{'query p95 ms':>14}")
     for rt, r in res.items():
-        print(f"{rt:<8}{r['passages_per_s_batch64']:>14}{r['passages_per_s_one_by_one']:>16}"
-              f"{r['query_p50_ms']:>14}{r['query_p95_ms']:>14}")
+        print(
+            f"{rt:<8}{r['passages_per_s_batch64']:>14}{r['passages_per_s_one_by_one']:>16}"
+            f"{r['query_p50_ms']:>14}{r['query_p95_ms']:>14}"
+        )
     ratio = {k: round(res["onnx"][k] / res["torch"][k], 2) for k in res["torch"]}
     print(f"onnx / torch: {ratio}; vector agreement cos mean {cos.mean():.4f}, min {cos.min():.4f}")
-    print(f"{platform.machine()}, {os.cpu_count()} cores, no GPU; {len(passages)} SciFact abstracts, {len(qs)} queries")
+    print(
+        f"{platform.machine()}, {os.cpu_count()} cores, no GPU; {len(passages)} SciFact abstracts, {len(qs)} queries"
+    )
     if a.json:
-        Path(a.json).write_text(json.dumps({"runtimes": res, "onnx_over_torch": ratio,
-                                            "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}, indent=1))
+        Path(a.json).write_text(
+            json.dumps(
+                {
+                    "runtimes": res,
+                    "onnx_over_torch": ratio,
+                    "cosine_mean": float(cos.mean()),
+                    "cosine_min": float(cos.min()),
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ second run only re-scores):
 With --dims, Gemma's Matryoshka prefixes (768 -> 512/256) are scored from the same stored vectors (exact
 numpy search instead of Chroma's HNSW, full 768 scored the same way as the reference).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,9 @@ log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
 
 
 def settings_for(model: str, runtime: str, **extra) -> Settings:
-    return Settings(_env_file=None).model_copy(update={"embedder": model, "embedder_runtime": runtime, **extra})
+    return Settings(_env_file=None).model_copy(
+        update={"embedder": model, "embedder_runtime": runtime, **extra}
+    )
 
 
 def parse_models(text: str) -> list[tuple[str, str]]:
@@ -84,7 +87,10 @@ def speed(a) -> dict:
             for q in texts[:20]:
                 emb.embed_query(q[:120])
             q_ms = (time.perf_counter() - t) / 20 * 1000
-            res[f"{model}:{runtime}:b{bs}"] = {"passages_per_s": round(len(texts) / s, 2), "query_ms": round(q_ms, 1)}
+            res[f"{model}:{runtime}:b{bs}"] = {
+                "passages_per_s": round(len(texts) / s, 2),
+                "query_ms": round(q_ms, 1),
+            }
             log(f"{model} {runtime} batch {bs}: {len(texts) / s:.2f} passages/s, query {q_ms:.0f} ms")
         if "gemma" in model:
             n = emb.count_tokens([t for t in texts])
@@ -101,7 +107,9 @@ def scifact_subset(n_queries: int, n_docs: int) -> Path:
     """A BEIR folder: a seeded sample of the test queries, every abstract judged for them, and a seeded
     sample of the other abstracts as distractors up to n_docs."""
     src = EVAL / "scifact"
-    docs = [json.loads(x) for x in (src / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    docs = [
+        json.loads(x) for x in (src / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()
+    ]
     lines = [x for x in (src / "qrels" / "test.tsv").read_text().splitlines()[1:] if x.strip()]
     qids = sorted({x.split("\t")[0] for x in lines}, key=int)
     random.Random(0).shuffle(qids)
@@ -112,10 +120,15 @@ def scifact_subset(n_queries: int, n_docs: int) -> Path:
     random.Random(1).shuffle(others)
     keep = judged | set(others[: max(0, n_docs - len(judged))])
     out = DEFAULT_CACHE / "subsets" / f"scifact-q{n_queries}-d{n_docs}"
-    files = {"corpus.jsonl": "".join(json.dumps(d) + "\n" for d in docs if str(d["_id"]) in keep),
-             "queries.jsonl": "".join(x + "\n" for x in (src / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-                                      if x.strip() and str(json.loads(x)["_id"]) in qids),
-             "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(x + "\n" for x in lines)}
+    files = {
+        "corpus.jsonl": "".join(json.dumps(d) + "\n" for d in docs if str(d["_id"]) in keep),
+        "queries.jsonl": "".join(
+            x + "\n"
+            for x in (src / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+            if x.strip() and str(json.loads(x)["_id"]) in qids
+        ),
+        "qrels/test.tsv": "query-id\tcorpus-id\tscore\n" + "".join(x + "\n" for x in lines),
+    }
     (out / "qrels").mkdir(parents=True, exist_ok=True)
     for name, body in files.items():  # rewritten only when different: the cached index stays valid
         if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != body:
@@ -151,8 +164,10 @@ def exact_dense(service: AnswerService, dims: int):
 def score_scifact(prep: r.Prepared, service: AnswerService) -> dict:
     out = {}
     for method in ("bm25", "dense", "hybrid"):
-        runs = {qid: r.to_docs(service.retrieve(text, r.depth(service.settings), method=method), prep.to_beir)
-                for qid, text in prep.dataset.queries.items()}
+        runs = {
+            qid: r.to_docs(service.retrieve(text, r.depth(service.settings), method=method), prep.to_beir)
+            for qid, text in prep.dataset.queries.items()
+        }
         out[method] = round(ranking_metrics(prep.dataset.qrels, runs)["ndcg@10"], 4)
     return out
 
@@ -180,9 +195,12 @@ def build(s: Settings, label: str, files: list[Path], corpus: str):
     t = time.perf_counter()
     index, summary = cached_index(s, DEFAULT_CACHE, label, corpus, files, log)
     cold = time.perf_counter() - t > 5
-    speed = {"chunks": summary.get("chunks"), "seconds": round(summary.get("seconds", 0), 1),
-             "chunks_per_s": round(summary["chunks"] / summary["seconds"], 2) if summary.get("seconds") else None,
-             "cold": cold}
+    speed = {
+        "chunks": summary.get("chunks"),
+        "seconds": round(summary.get("seconds", 0), 1),
+        "chunks_per_s": round(summary["chunks"] / summary["seconds"], 2) if summary.get("seconds") else None,
+        "cold": cold,
+    }
     return index, speed
 
 
@@ -197,12 +215,18 @@ RETRIEVAL_VARIANTS = {  # retrieval-time settings: no re-embedding
 
 
 def quality(a) -> dict:
-    res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "load": os.getloadavg()[0],
-           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                    cwd=ROOT).stdout.strip(),
-           # the PDF parser is being changed in parallel: say whether it had uncommitted edits
-           "ingest_dirty": subprocess.run(["git", "status", "--porcelain", "ingest/"], capture_output=True, text=True,
-                                          cwd=ROOT).stdout.split("\n"), "models": {}}
+    res = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load": os.getloadavg()[0],
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip(),
+        # the PDF parser is being changed in parallel: say whether it had uncommitted edits
+        "ingest_dirty": subprocess.run(
+            ["git", "status", "--porcelain", "ingest/"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.split("\n"),
+        "models": {},
+    }
     dims = [int(d) for d in a.dims.split(",")] if a.dims else []
     sets = set(a.sets.split(","))
     if "xquad" in sets:
@@ -219,10 +243,15 @@ def quality(a) -> dict:
             t = time.perf_counter()
             prep = r.prepare(folder, s, DEFAULT_CACHE, log)
             service = AnswerService(s, prep.index)
-            out["scifact"] = {"docs": a.scifact_docs or 5183, "queries": len(prep.dataset.queries), "chunks": prep.ingest.get("chunks"),
-                              "ingest_s": round(prep.ingest.get("seconds", 0), 1),
-                              "chunks_per_s": round(prep.ingest["chunks"] / prep.ingest["seconds"], 2),
-                              "cold": time.perf_counter() - t > 5, **score_scifact(prep, service)}
+            out["scifact"] = {
+                "docs": a.scifact_docs or 5183,
+                "queries": len(prep.dataset.queries),
+                "chunks": prep.ingest.get("chunks"),
+                "ingest_s": round(prep.ingest.get("seconds", 0), 1),
+                "chunks_per_s": round(prep.ingest["chunks"] / prep.ingest["seconds"], 2),
+                "cold": time.perf_counter() - t > 5,
+                **score_scifact(prep, service),
+            }
             for d in dims:
                 if d < prep.index.embedder.spec.dimension:
                     service.sources.dense = exact_dense(service, d)
@@ -231,12 +260,18 @@ def quality(a) -> dict:
             if dims:
                 service.sources.dense = exact_dense(service, prep.index.embedder.spec.dimension)
                 sc = score_scifact(prep, service)
-                out["scifact"]["dense@full_exact"], out["scifact"]["hybrid@full_exact"] = sc["dense"], sc["hybrid"]
+                out["scifact"]["dense@full_exact"], out["scifact"]["hybrid@full_exact"] = (
+                    sc["dense"],
+                    sc["hybrid"],
+                )
             log(f"{model}: scifact {out['scifact']}")
         if "xquad" in sets:
             index, sp = build(s, f"qa/{xq.name}", xq.files, fingerprint(xq.files, [f.name for f in xq.files]))
-            out["xquad"] = {**sp, "questions": len(xq.questions[: a.xquad_limit or None]),
-                            **score_xquad(AnswerService(s, index), xq.questions[: a.xquad_limit or None])}
+            out["xquad"] = {
+                **sp,
+                "questions": len(xq.questions[: a.xquad_limit or None]),
+                **score_xquad(AnswerService(s, index), xq.questions[: a.xquad_limit or None]),
+            }
             log(f"{model}: xquad {out['xquad']}")
         if "financebench" in sets:
             index, sp = build(s, f"qa/{fb.name}", fb_files, fingerprint(fb_files, [f.name for f in fb_files]))
@@ -257,9 +292,13 @@ def main() -> None:
     ap.add_argument("--scifact-docs", type=int, default=300, help="0 = the full corpus and all queries")
     ap.add_argument("--scifact-queries", type=int, default=100)
     ap.add_argument("--fb-limit", type=int, default=7, help="0 = all 42 questions")
-    ap.add_argument("--xquad-limit", type=int, default=300, help="questions (a seeded spread over all articles); 0 = all")
+    ap.add_argument(
+        "--xquad-limit", type=int, default=300, help="questions (a seeded spread over all articles); 0 = all"
+    )
     ap.add_argument("--sets", default="scifact,xquad,financebench")
-    ap.add_argument("--dims", default="", help="Matryoshka dims to score from the stored vectors, e.g. 512,256")
+    ap.add_argument(
+        "--dims", default="", help="Matryoshka dims to score from the stored vectors, e.g. 512,256"
+    )
     ap.add_argument("--json")
     a = ap.parse_args()
     res = speed(a) if a.mode == "speed" else quality(a)

@@ -6,6 +6,7 @@ a subset of the slice's PDFs, scored as `rag eval answers` scores it (answer sou
 Vectors are memoized under CACHE/embeddings (default ~/.cache/docqa-eval), so chunks the two variants
 share are embedded once. Indexes go to CACHE/tables-bench/<variant>-<n docs>.
 """
+
 import json
 import sys
 import time
@@ -28,8 +29,12 @@ qs = [json.loads(line) for line in open(ROOT / "questions.jsonl")]
 qs = [q for q in qs if q["doc_name"] in docs]
 files = [ROOT / "pdfs" / f"{d}.pdf" for d in docs]
 for variant in variants:
-    s = Settings(data_dir=cache / "tables-bench" / f"{variant}-{len(docs)}", chroma_host=None,
-                 pdf_tables=(variant == "tables"), ocr=False)
+    s = Settings(
+        data_dir=cache / "tables-bench" / f"{variant}-{len(docs)}",
+        chroma_host=None,
+        pdf_tables=(variant == "tables"),
+        ocr=False,
+    )
     index = Index(s, embedder=MemoEmbedder(create_embedder(s), memo_path(cache, s)))
     t = time.time()
     rep = Ingestor(index).ingest(files).summary()
@@ -41,7 +46,13 @@ for variant in variants:
         top = [(Path(h.chunk.source).name, h.chunk.page) for h in ans.sources[:5]]
         hits += any(x in ev for x in top)
         per.append({"id": r["financebench_id"], "hit": any(x in ev for x in top), "top": top})
-    out[variant] = {"page_hit@5": round(hits / len(qs), 4), "hits": hits, "questions": len(qs),
-                    "chunks": rep["chunks"], "pages": rep["pages"], "seconds": round(time.time() - t)}
+    out[variant] = {
+        "page_hit@5": round(hits / len(qs), 4),
+        "hits": hits,
+        "questions": len(qs),
+        "chunks": rep["chunks"],
+        "pages": rep["pages"],
+        "seconds": round(time.time() - t),
+    }
     print(variant, json.dumps(out[variant]), flush=True)
     (cache / "tables-bench" / f"{variant}-{len(docs)}.json").write_text(json.dumps(per, indent=1))

@@ -14,6 +14,7 @@ Wall-clock figures move with whatever else the machine runs, so the table also g
 `--files` / `--limit-pages` take a quick slice: the first N files (smallest first), each cut to its
 first N pages (cut copies are written unencrypted to the temp dir).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -136,8 +137,12 @@ def main() -> int:
     try:
         files = prepare(args.pdfs, tmp / "docs", args.files, args.limit_pages)
         settings = Settings(data_dir=tmp / "data", _env_file=None)
-        r: dict = {"files": len(files), "batch_size": settings.embed_batch_size,
-                   "chunk_tokens": settings.chunk_tokens, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+        r: dict = {
+            "files": len(files),
+            "batch_size": settings.embed_batch_size,
+            "chunk_tokens": settings.chunk_tokens,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        }
 
         r["load_before"] = os.getloadavg()[0]
         pages, secs = parse_only(files, settings)
@@ -164,12 +169,22 @@ def main() -> int:
         s = report.summary()
         if s["failed"]:
             print(f"failures: {s['failed']}", file=sys.stderr)
-        r.update(e2e_s=e2e, chunks=s["chunks"], pages=s["pages"], e2e_chunks_per_s=s["chunks"] / e2e,
-                 e2e_pages_per_s=s["pages"] / e2e, e2e_embed_s=rec.seconds)
+        r.update(
+            e2e_s=e2e,
+            chunks=s["chunks"],
+            pages=s["pages"],
+            e2e_chunks_per_s=s["chunks"] / e2e,
+            e2e_pages_per_s=s["pages"] / e2e,
+            e2e_embed_s=rec.seconds,
+        )
         r["stages"] = {"embed_documents": rec.seconds, **timings.seconds}
         r["stages"]["other"] = e2e - sum(r["stages"].values())
-        print(f"(b) ingested {s['pages']} pages, {s['chunks']} chunks in {e2e:.1f} s "
-              f"(of which embed_documents {rec.seconds:.1f} s)", file=sys.stderr, flush=True)
+        print(
+            f"(b) ingested {s['pages']} pages, {s['chunks']} chunks in {e2e:.1f} s "
+            f"(of which embed_documents {rec.seconds:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
         t, cpu = time.perf_counter(), cpu_seconds()
         for batch in rec.calls:
@@ -209,13 +224,23 @@ def table(r: dict) -> str:
     rows = [
         ("files / pages / chunks", f"{r['files']} / {r['pages']} / {r['chunks']}"),
         ("(a) parse only (Parser, 1 worker)", f"{r['parse_pages_per_s']:.1f} pages/s ({r['parse_s']:.1f} s)"),
-        ("(b) end to end (Ingestor.ingest)",
-         f"{r['e2e_chunks_per_s']:.1f} chunks/s, {r['e2e_pages_per_s']:.1f} pages/s ({r['e2e_s']:.1f} s)"),
-        ("(c) raw embedder, same texts and batches", f"{r['raw_chunks_per_s']:.1f} chunks/s ({r['raw_s']:.1f} s)"),
+        (
+            "(b) end to end (Ingestor.ingest)",
+            f"{r['e2e_chunks_per_s']:.1f} chunks/s, {r['e2e_pages_per_s']:.1f} pages/s ({r['e2e_s']:.1f} s)",
+        ),
+        (
+            "(c) raw embedder, same texts and batches",
+            f"{r['raw_chunks_per_s']:.1f} chunks/s ({r['raw_s']:.1f} s)",
+        ),
         ("ratio (b)/(c) — target ≥ 0.90", f"{r['ratio']:.2f}"),
-        ("CPU seconds (b) incl. parse worker / (c); ratio (c)/(b)",
-         f"{r['e2e_cpu_s']:.0f} / {r['raw_cpu_s']:.0f}; {r['cpu_ratio']:.2f}"),
-        ("(d) unchanged re-ingest", f"{r['unchanged_s']:.2f} s (model loaded: {r['unchanged_loaded_model']})"),
+        (
+            "CPU seconds (b) incl. parse worker / (c); ratio (c)/(b)",
+            f"{r['e2e_cpu_s']:.0f} / {r['raw_cpu_s']:.0f}; {r['cpu_ratio']:.2f}",
+        ),
+        (
+            "(d) unchanged re-ingest",
+            f"{r['unchanged_s']:.2f} s (model loaded: {r['unchanged_loaded_model']})",
+        ),
         ("(d)/(b) — target ≤ 0.01", f"{r['unchanged_ratio']:.4f}"),
         ("model load + warm-up (not in b or c)", f"{r['model_load_s']:.1f} s"),
         ("machine, batch size, chunk tokens", f"{r['machine']}, {r['batch_size']}, {r['chunk_tokens']}"),

@@ -10,6 +10,7 @@ Every runtime gets one unmeasured warm-up answer (page-in of the weights), then 
 whose prompts start with a different nonce, so no run reuses the previous run's KV cache; medians are
 printed as a Markdown table for docs/benchmarks.md, with ratios against the first row of the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,14 @@ def rag_prompt(count, target_tokens: int, nonce: int) -> list[Message]:
     passages, i = [], 0
     while True:
         passages.append(f"[{i + 1}] " + FACTS[i % len(FACTS)].format(y=1900 + i, n=i % 9 + 1))
-        msgs = [system(f"Run {nonce}. Answer using only the numbered context passages and cite them "
-                       "like [1]."),
-                user("Context:\n" + "\n".join(passages)
-                     + "\n\nQuestion: Describe the history of the Zorblat footbridge in detail.")]
+        msgs = [
+            system(f"Run {nonce}. Answer using only the numbered context passages and cite them like [1]."),
+            user(
+                "Context:\n"
+                + "\n".join(passages)
+                + "\n\nQuestion: Describe the history of the Zorblat footbridge in detail."
+            ),
+        ]
         if count("\n".join(m.content for m in msgs)) >= target_tokens:
             return msgs
         i += 1
@@ -56,16 +61,20 @@ class InProcess:
     def __init__(self, path: Path, threads: int) -> None:
         from llama_cpp import Llama
 
-        self.llm = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads,
-                         verbose=False)
+        self.llm = Llama(
+            model_path=str(path), n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads, verbose=False
+        )
 
     def count(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=False, special=True)) if text else 0
 
     def stream(self, msgs: list[Message], max_tokens: int):
         for chunk in self.llm.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in msgs],
-                max_tokens=max_tokens, temperature=0.0, stream=True):
+            messages=[{"role": m.role, "content": m.content} for m in msgs],
+            max_tokens=max_tokens,
+            temperature=0.0,
+            stream=True,
+        ):
             if text := chunk["choices"][0]["delta"].get("content"):
                 yield text
 
@@ -96,9 +105,13 @@ def measure(runtime, repeat: int, max_tokens: int, target_tokens: int, load: flo
         end = time.perf_counter()
         out = runtime.count("".join(pieces))
         runs.append((first - start, (out - 1) / (end - first) if out > 1 else 0.0, out))
-    return {"prompt": runtime.count("\n".join(m.content for m in msgs)), "load": load,
-            "ttft": statistics.median(r[0] for r in runs), "tps": statistics.median(r[1] for r in runs),
-            "out": statistics.median(r[2] for r in runs)}
+    return {
+        "prompt": runtime.count("\n".join(m.content for m in msgs)),
+        "load": load,
+        "ttft": statistics.median(r[0] for r in runs),
+        "tps": statistics.median(r[1] for r in runs),
+        "out": statistics.median(r[2] for r in runs),
+    }
 
 
 def run(kind: str, path: Path, args) -> dict:
@@ -112,8 +125,20 @@ def run(kind: str, path: Path, args) -> dict:
 def run_elsewhere(python: str, name: str, args, omp: str | None) -> dict:
     """The in-process measurement in a child interpreter (maybe another llama_cpp build), with
     OMP_WAIT_POLICY set (or unset: libgomp's default, spinning a while between tokens)."""
-    cmd = [python, __file__, name, "--json", "--threads", str(args.threads), "--repeat", str(args.repeat),
-           "--max-tokens", str(args.max_tokens), "--prompt-tokens", str(args.prompt_tokens)]
+    cmd = [
+        python,
+        __file__,
+        name,
+        "--json",
+        "--threads",
+        str(args.threads),
+        "--repeat",
+        str(args.repeat),
+        "--max-tokens",
+        str(args.max_tokens),
+        "--prompt-tokens",
+        str(args.prompt_tokens),
+    ]
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if omp:
         env["OMP_WAIT_POLICY"] = omp
@@ -146,10 +171,17 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--prompt-tokens", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--native-python", metavar="PATH",
-                    help="also measure in process under this interpreter (a venv with another llama.cpp)")
-    ap.add_argument("--omp", choices=["both", "passive"], default="both",
-                    help="in-process runs with libgomp's default (spinning) and/or OMP_WAIT_POLICY=PASSIVE")
+    ap.add_argument(
+        "--native-python",
+        metavar="PATH",
+        help="also measure in process under this interpreter (a venv with another llama.cpp)",
+    )
+    ap.add_argument(
+        "--omp",
+        choices=["both", "passive"],
+        default="both",
+        help="in-process runs with libgomp's default (spinning) and/or OMP_WAIT_POLICY=PASSIVE",
+    )
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one in-process run, as JSON
     args = ap.parse_args()
     if args.json:
@@ -157,11 +189,15 @@ def main() -> None:
         print(json.dumps(r | {"build": build_info()}))
         return
 
-    print(f"{cpu_name()}, {args.threads} threads, n_ctx {N_CTX}, temperature 0, median of {args.repeat}, "
-          f"load average {os.getloadavg()[0]:.1f} at start")
+    print(
+        f"{cpu_name()}, {args.threads} threads, n_ctx {N_CTX}, temperature 0, median of {args.repeat}, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
+    )
     print(f"this venv: {build_info()}")
-    print("\n| model | runtime | prompt tokens | ttft s | tok/s | ttft ratio | tok/s ratio | output tokens "
-          "| load+warm-up s |")
+    print(
+        "\n| model | runtime | prompt tokens | ttft s | tok/s | ttft ratio | tok/s ratio | output tokens "
+        "| load+warm-up s |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     native_build = None
     for name in args.names:
@@ -171,19 +207,25 @@ def main() -> None:
             continue
         # in-process runs go to child interpreters: libgomp reads OMP_WAIT_POLICY once, at load
         policies = (None, "PASSIVE") if args.omp == "both" else ("PASSIVE",)
-        results = {f"in-process, OMP {(omp or 'default').lower()}":
-                   run_elsewhere(sys.executable, name, args, omp) for omp in policies}
+        results = {
+            f"in-process, OMP {(omp or 'default').lower()}": run_elsewhere(sys.executable, name, args, omp)
+            for omp in policies
+        }
         results["managed server (OMP passive)"] = run("server", path, args)
         if args.native_python:
             for omp in policies:
                 r = results[f"native build in-process, OMP {(omp or 'default').lower()}"] = run_elsewhere(
-                    args.native_python, name, args, omp)
+                    args.native_python, name, args, omp
+                )
                 native_build = r.pop("build")
         base = next(iter(results.values()))
         for kind, r in results.items():
-            print(f"| {name} | {kind} | {r['prompt']} | {r['ttft']:.2f} | {r['tps']:.1f} "
-                  f"| {r['ttft'] / base['ttft']:.2f} | {r['tps'] / base['tps']:.2f} | {r['out']:g} "
-                  f"| {r['load']:.1f} |", flush=True)
+            print(
+                f"| {name} | {kind} | {r['prompt']} | {r['ttft']:.2f} | {r['tps']:.1f} "
+                f"| {r['ttft'] / base['ttft']:.2f} | {r['tps'] / base['tps']:.2f} | {r['out']:g} "
+                f"| {r['load']:.1f} |",
+                flush=True,
+            )
     if native_build:
         print(f"\nnative: {native_build}")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

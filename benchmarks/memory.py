@@ -8,6 +8,7 @@ weights are counted from zero: `baseline` (python + rag imported), `loaded` (Ans
 one question answered: embedder, Chroma and BM25 in memory), `after N` (N more extractive answers),
 and the peak (VmHWM). Ratios are against torch in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,11 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
     qa = Path(a.docs).parent / "qa.jsonl"
-    questions = [json.loads(x)["question"] for x in qa.read_text().splitlines()[:300]] if qa.is_file() else [
-        "What is this document about?", "Who wrote it?", "When did it happen?"]
+    questions = (
+        [json.loads(x)["question"] for x in qa.read_text().splitlines()[:300]]
+        if qa.is_file()
+        else ["What is this document about?", "Who wrote it?", "When did it happen?"]
+    )
     if a.child:
         return child(a.child[0], a.child[1], a.queries, questions)
 
@@ -74,21 +78,42 @@ def main() -> None:
     from rag.index import Index
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-memory-"))
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU", "date": time.strftime("%Y-%m-%d"),
-              "docs": a.docs, "queries": a.queries, "runtimes": {}}
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
+        "date": time.strftime("%Y-%m-%d"),
+        "docs": a.docs,
+        "queries": a.queries,
+        "runtimes": {},
+    }
     try:
         for runtime in a.runtimes.split(","):
             data = tmp / runtime
             s = Settings(data_dir=data, embedder_runtime=runtime, chroma_host=None)
             report = Ingestor(Index(s)).ingest([Path(a.docs)])
-            proc = subprocess.run([sys.executable, __file__, "--queries", str(a.queries), "--docs", a.docs,
-                                   "--child", str(data), runtime], capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--queries",
+                    str(a.queries),
+                    "--docs",
+                    a.docs,
+                    "--child",
+                    str(data),
+                    runtime,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             r["chunks"] = report.summary()["chunks"]
             result["runtimes"][runtime] = r
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'runtime':<9}{'baseline MB':>13}{'loaded MB':>11}{f'after {a.queries} MB':>15}{'peak MB':>9}{'x torch':>9}")
+    print(
+        f"{'runtime':<9}{'baseline MB':>13}{'loaded MB':>11}{f'after {a.queries} MB':>15}{'peak MB':>9}{'x torch':>9}"
+    )
     torch = result["runtimes"].get("torch")
     for rt, r in result["runtimes"].items():
         ratio = f"{r['after'] / torch['after']:.2f}" if torch else "-"

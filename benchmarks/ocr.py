@@ -8,6 +8,7 @@ prose, plus a synthetic financial table per page, typeset with fpdf2 in Helvetic
 accuracy = 1 - Levenshtein(OCR, truth) / len(truth) after collapsing whitespace; "table rows kept"
 counts table rows whose label and values come back in order on one line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,18 @@ def make_pages(n: int, seed: int = 0) -> tuple[bytes, list[str], list[list[str]]
             pdf.cell(90 if j == 0 else 30, 6, h, align="L" if j == 0 else "R")
         pdf.ln()
         for r in range(6):
-            label = rnd.choice(["Net sales", "Cost of sales", "Gross profit", "Operating income",
-                                "Interest expense", "Income tax expense", "Net income", "Capital expenditures"])
+            label = rnd.choice(
+                [
+                    "Net sales",
+                    "Cost of sales",
+                    "Gross profit",
+                    "Operating income",
+                    "Interest expense",
+                    "Income tax expense",
+                    "Net income",
+                    "Capital expenditures",
+                ]
+            )
             vals = [f"{rnd.randint(10, 99999):,}" for _ in range(3)]
             pdf.cell(90, 6, label)
             for v in vals:
@@ -101,9 +112,15 @@ def main() -> None:
                 acc.append(1 - levenshtein(norm(text), norm(truth)) / len(norm(truth)))
                 lines = [norm(x) for x in text.splitlines()]
                 kept += sum(any(r in x for x in lines) for r in rows)
-            row = {"engine": name, "dpi": dpi, "pages": len(images), "char_accuracy": round(sum(acc) / len(acc), 4),
-                   "min_page_accuracy": round(min(acc), 4), "s_per_page": round(sum(secs) / len(secs), 2),
-                   "table_rows_kept": f"{kept}/{sum(len(r) for r in tables)}"}
+            row = {
+                "engine": name,
+                "dpi": dpi,
+                "pages": len(images),
+                "char_accuracy": round(sum(acc) / len(acc), 4),
+                "min_page_accuracy": round(min(acc), 4),
+                "s_per_page": round(sum(secs) / len(secs), 2),
+                "table_rows_kept": f"{kept}/{sum(len(r) for r in tables)}",
+            }
             results.append(row)
             print(json.dumps(row), flush=True)
     print(f"1-min load average at start: {load:.2f}")

@@ -12,6 +12,7 @@ no embedding cost: the machine is shared) and scores the bm25 method; otherwise 
 indexes (cached in the eval cache) and the default method (hybrid) is scored. --index reuses a finished
 evaluation index (e.g. another run's cache) as it is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,18 @@ VARIANTS = {
     "clean + pages 0.3": {"page_ranking": True, "page_fusion": 0.3, "clean_questions": True},
     "clean + pages 0.6": {"page_ranking": True, "page_fusion": 0.6, "clean_questions": True},
     "clean + pages 1.0": {"page_ranking": True, "page_fusion": 1.0, "clean_questions": True},
-    "clean + pages 0.3, 2nd only": {"page_ranking": True, "page_fusion": 0.3, "clean_questions": True, "_others": 1},
-    "clean + pages 0.6, 2nd only": {"page_ranking": True, "page_fusion": 0.6, "clean_questions": True, "_others": 1},
+    "clean + pages 0.3, 2nd only": {
+        "page_ranking": True,
+        "page_fusion": 0.3,
+        "clean_questions": True,
+        "_others": 1,
+    },
+    "clean + pages 0.6, 2nd only": {
+        "page_ranking": True,
+        "page_fusion": 0.6,
+        "clean_questions": True,
+        "_others": 1,
+    },
 }
 
 
@@ -61,7 +72,8 @@ def lexical_only_embedder() -> None:
     tok.no_truncation()
     tok.no_padding()
     fake.FakeEmbedder.count_tokens = lambda self, texts: [
-        len(e.ids) for e in tok.encode_batch(list(texts), add_special_tokens=False)]
+        len(e.ids) for e in tok.encode_batch(list(texts), add_special_tokens=False)
+    ]
     spec = fake.MODELS["fake"]
     fake.MODELS["fake"] = spec.__class__(**{**spec.__dict__, "max_tokens": 256})
 
@@ -99,13 +111,25 @@ def main() -> None:
         s = base.model_copy(update={"data_dir": a.index, "chroma_host": None})
         index = Index(s)
     else:
-        index, _ = cached_index(base, a.cache, f"qa/{fb.name}", fingerprint(files, [f.name for f in files]), files, log)
+        index, _ = cached_index(
+            base, a.cache, f"qa/{fb.name}", fingerprint(files, [f.name for f in files]), files, log
+        )
     info = index.active()
-    git = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()  # noqa: E731
-    res = {"method": method, "questions": len(questions), "pdfs": len(files), "index": str(index.settings.data_dir),
-           "model": info.config.describe() if info else None, "commit": git("rev-parse", "--short", "HEAD"),
-           "ingest_dirty": git("status", "--porcelain", "ingest/").splitlines(), "load": os.getloadavg()[0],
-           "variants": {}}
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+    res = {
+        "method": method,
+        "questions": len(questions),
+        "pdfs": len(files),
+        "index": str(index.settings.data_dir),
+        "model": info.config.describe() if info else None,
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "ingest_dirty": git("status", "--porcelain", "ingest/").splitlines(),
+        "load": os.getloadavg()[0],
+        "variants": {},
+    }
     from rag.retrieval import pages, retrievers
 
     original = pages.rank_pages
@@ -116,8 +140,9 @@ def main() -> None:
         cap = upd.pop("_others", None)  # an experiment knob, not a setting
         retrievers.rank_pages = (lambda h, w, _c=cap: original(h, w, _c)) if cap else original
         s = index.settings.model_copy(update=upd)
-        res["variants"][name] = score(AnswerService(s, Index(s, backend=index.backend, embedder=index.embedder)),
-                                      questions, method)
+        res["variants"][name] = score(
+            AnswerService(s, Index(s, backend=index.backend, embedder=index.embedder)), questions, method
+        )
         log(f"{name:<20} {res['variants'][name]}")
     print(json.dumps(res, indent=1))
     if a.json:

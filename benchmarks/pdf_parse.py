@@ -10,6 +10,7 @@ without OCR; `benchmarks/ocr.py` measures OCR). Reports CPU and wall
 pages/s, outcomes that differ, and pages whose visible (non-whitespace) character count differs by
 more than 10 % and 20 characters, with how many pages the loader read with pypdf and why.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,13 @@ def run(loader: pdf.PdfLoader, path: Path) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         doc = loader.load(path, MAX_PAGES)
-        out = {"pages": [sum(not c.isspace() for c in p) for p in doc.pages], "title": doc.title,
-               "tables": sum(p.count("Table: ") for p in doc.pages),
-               "table_pages": sum("Table: " in p for p in doc.pages), "ocr_pages": sorted(doc.ocr_pages)}
+        out = {
+            "pages": [sum(not c.isspace() for c in p) for p in doc.pages],
+            "title": doc.title,
+            "tables": sum(p.count("Table: ") for p in doc.pages),
+            "table_pages": sum("Table: " in p for p in doc.pages),
+            "ocr_pages": sorted(doc.ocr_pages),
+        }
     except DocumentError as e:
         out = {"error": str(e)}
     return {**out, "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
@@ -93,7 +98,8 @@ def main() -> None:
     for r in rows:
         both_ok = "pages" in r["new"] and "pages" in r["old"]
         if r["new"].get("error") != r["old"].get("error") or (
-                both_ok and len(r["new"]["pages"]) != len(r["old"]["pages"])):
+            both_ok and len(r["new"]["pages"]) != len(r["old"]["pages"])
+        ):
             outcome_diff.append(r)
         for k in total:
             total[k]["pages"] += len(r[k].get("pages", []))
@@ -106,25 +112,38 @@ def main() -> None:
                     files_diff.add(r["file"])
 
     print(f"{len(files)} PDFs; 1-min load average before / after: {load_before[0]:.2f} / {load_after[0]:.2f}")
-    for k, label in (("new", "pdf loader (pdfium + tables)"), ("notab", "pdf loader, no tables"),
-                     ("old", "pypdf only")):
+    for k, label in (
+        ("new", "pdf loader (pdfium + tables)"),
+        ("notab", "pdf loader, no tables"),
+        ("old", "pypdf only"),
+    ):
         t = total[k]
-        print(f"  {label:<32} {t['pages']:6d} pages"
-              f"  CPU {t['cpu']:7.1f} s ({t['pages'] / max(t['cpu'], 1e-9):6.1f} pages/s)"
-              f"  wall {t['wall']:7.1f} s ({t['pages'] / max(t['wall'], 1e-9):6.1f} pages/s)")
-    print(f"  tables / no tables CPU time: {total['new']['cpu'] / max(total['notab']['cpu'], 1e-9):.2f}x; "
-          f"table blocks: {sum(r['new'].get('tables', 0) for r in rows)} on "
-          f"{sum(r['new'].get('table_pages', 0) for r in rows)} pages")
+        print(
+            f"  {label:<32} {t['pages']:6d} pages"
+            f"  CPU {t['cpu']:7.1f} s ({t['pages'] / max(t['cpu'], 1e-9):6.1f} pages/s)"
+            f"  wall {t['wall']:7.1f} s ({t['pages'] / max(t['wall'], 1e-9):6.1f} pages/s)"
+        )
+    print(
+        f"  tables / no tables CPU time: {total['new']['cpu'] / max(total['notab']['cpu'], 1e-9):.2f}x; "
+        f"table blocks: {sum(r['new'].get('tables', 0) for r in rows)} on "
+        f"{sum(r['new'].get('table_pages', 0) for r in rows)} pages"
+    )
     fb_docs = sum(r["fallback"]["docs"] for r in rows)
     fb_pages = sum(r["fallback"]["pages"] for r in rows)
-    print(f"  fallback to pypdf: {fb_docs} whole document(s) (pdfium could not open / other page count), "
-          f"{fb_pages} page(s) flagged as possible text loss")
+    print(
+        f"  fallback to pypdf: {fb_docs} whole document(s) (pdfium could not open / other page count), "
+        f"{fb_pages} page(s) flagged as possible text loss"
+    )
     print(f"  outcomes that differ: {len(outcome_diff)}")
     for r in outcome_diff:
-        print(f"    {r['file']}: new {r['new'].get('error') or len(r['new']['pages'])} | "
-              f"old {r['old'].get('error') or len(r['old']['pages'])}")
-    print(f"  pages whose visible characters differ by > 10 % and > 20: {len(page_diff)}"
-          f" in {len(files_diff)} file(s)")
+        print(
+            f"    {r['file']}: new {r['new'].get('error') or len(r['new']['pages'])} | "
+            f"old {r['old'].get('error') or len(r['old']['pages'])}"
+        )
+    print(
+        f"  pages whose visible characters differ by > 10 % and > 20: {len(page_diff)}"
+        f" in {len(files_diff)} file(s)"
+    )
     for f, i, x, y in page_diff[: a.show]:
         print(f"    {f} page {i}: new {x} old {y}")
     if a.json:

@@ -11,6 +11,7 @@ refusal rate for both unanswerable constructions (held_out: questions about docu
 in_domain: the answer's passages masked, the topic kept) and the false-refusal rate, for the whole set and the
 two halves by question id (the halves `benchmarks/answerability_fit.py` fits on and validates on).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,17 +86,24 @@ def main() -> None:
     n = {c: sum(construction(r) == c for r in records) for c in ("answerable", "held_out", "in_domain")}
     print(f"{Path(a.dataset).name}: score {a.score}; {n}")
     f = lambda v: "    -" if v is None else f"{v:.3f}"  # noqa: E731
-    print(f"{'t':>6} | refusal held_out in_domain | false | contain | numeric | half A: held in_dom false | "
-          "half B: held in_dom false")
-    grid = [round(0.05 * i, 2) for i in range(1, 20)] if a.score == "answerability" else \
-        [round(0.3 + 0.025 * i, 4) for i in range(17)]
+    print(
+        f"{'t':>6} | refusal held_out in_domain | false | contain | numeric | half A: held in_dom false | "
+        "half B: held in_dom false"
+    )
+    grid = (
+        [round(0.05 * i, 2) for i in range(1, 20)]
+        if a.score == "answerability"
+        else [round(0.3 + 0.025 * i, 4) for i in range(17)]
+    )
     for t in grid:
         w = at(records, t, a.score)
         ha, hb = (at([r for r in records if half(r) == h], t, a.score) for h in (0, 1))
-        print(f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} | {w['containment']:.3f}   |"
-              f" {f(w['numeric']):>7} |"
-              f" {f(ha['held_out'])} {f(ha['in_domain'])} {f(ha['answerable'])} |"
-              f" {f(hb['held_out'])} {f(hb['in_domain'])} {f(hb['answerable'])}")
+        print(
+            f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} | {w['containment']:.3f}   |"
+            f" {f(w['numeric']):>7} |"
+            f" {f(ha['held_out'])} {f(ha['in_domain'])} {f(ha['answerable'])} |"
+            f" {f(hb['held_out'])} {f(hb['in_domain'])} {f(hb['answerable'])}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ with the manifest written as ingestion would. Queries are real: each is embedded
 embedder at search time, exactly as in the app, so "dense" includes query embedding. The BM25
 index is built by the real LexicalCache on first use (its build time is reported separately).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,9 +60,20 @@ def synthetic(n: int, dim: int, seed: int = 0):
             k = start + i
             words = " ".join(rng.choice(vocab, size=150, p=zipf))
             doc = f"doc{k // 4:06d}"  # four chunks per synthetic document
-            chunks.append(Chunk(id=f"{doc}:1:{k % 4}", doc_id=doc, text=words, source=f"/synthetic/{doc}.txt",
-                                title=f"Synthetic {doc}", page=1, start=0, end=len(words), doc_type="text",
-                                content_hash=f"{k:016x}"))
+            chunks.append(
+                Chunk(
+                    id=f"{doc}:1:{k % 4}",
+                    doc_id=doc,
+                    text=words,
+                    source=f"/synthetic/{doc}.txt",
+                    title=f"Synthetic {doc}",
+                    page=1,
+                    start=0,
+                    end=len(words),
+                    doc_type="text",
+                    content_hash=f"{k:016x}",
+                )
+            )
         yield chunks, vecs
 
 
@@ -74,8 +86,12 @@ def build(settings: Settings, n: int) -> Index:
         for chunks, vecs in synthetic(n, index.config.dimension):
             store.upsert(chunks, vecs)
             for doc in sorted({c.doc_id for c in chunks}):
-                index.manifest.record(info.name, doc, [(f"/synthetic/{doc}.txt", 0, 0.0)],
-                                      NewDocument(doc, f"Synthetic {doc}", "text", 1, 4, 0))
+                index.manifest.record(
+                    info.name,
+                    doc,
+                    [(f"/synthetic/{doc}.txt", 0, 0.0)],
+                    NewDocument(doc, f"Synthetic {doc}", "text", 1, 4, 0),
+                )
     return index
 
 
@@ -110,10 +126,16 @@ def main() -> None:
     methods = ["dense", "bm25", "hybrid"]
     rerank = base.reranker != "none"
     qs = queries(a.queries)
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU", "date": time.strftime("%Y-%m-%d"),
-              "embedder": f"{base.embedder} ({base.embedder_runtime})", "candidates": base.candidates,
-              "top_k": base.top_k, "vectors": "synthetic clustered unit vectors, inserted directly (not embedded)",
-              "rerank": "measured" if rerank else "skipped: no reranker configured (RAG_RERANKER=none)", "sizes": {}}
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
+        "date": time.strftime("%Y-%m-%d"),
+        "embedder": f"{base.embedder} ({base.embedder_runtime})",
+        "candidates": base.candidates,
+        "top_k": base.top_k,
+        "vectors": "synthetic clustered unit vectors, inserted directly (not embedded)",
+        "rerank": "measured" if rerank else "skipped: no reranker configured (RAG_RERANKER=none)",
+        "sizes": {},
+    }
     try:
         for n in (int(x) for x in a.sizes.split(",")):
             s = base.model_copy(update={"data_dir": root / f"n{n}", "chroma_host": None})
@@ -129,8 +151,12 @@ def main() -> None:
                 res["hybrid+rerank"] = measure(AnswerService(s, index), ["hybrid"], qs)["hybrid"]
             for m in res:
                 res[m]["x_bm25"] = round(res[m]["p50_ms"] / res["bm25"]["p50_ms"], 2)
-            result["sizes"][n] = {"chunks": n, "store_build_s": round(build_s, 1), "bm25_build_s": round(bm25_s, 1),
-                                  "methods": res}
+            result["sizes"][n] = {
+                "chunks": n,
+                "store_build_s": round(build_s, 1),
+                "bm25_build_s": round(bm25_s, 1),
+                "methods": res,
+            }
             print(f"\n{n:,} chunks (store {build_s:.0f} s, BM25 build {bm25_s:.1f} s)")
             print(f"{'method':<15}{'p50 ms':>10}{'p95 ms':>10}{'p50 / bm25':>12}")
             for m, v in res.items():
@@ -138,8 +164,10 @@ def main() -> None:
     finally:
         if not a.data_dir:
             shutil.rmtree(root, ignore_errors=True)
-    print(f"\n{result['machine']}; {result['embedder']}; candidates={base.candidates}; {result['vectors']}; "
-          f"rerank {result['rerank']}")
+    print(
+        f"\n{result['machine']}; {result['embedder']}; candidates={base.candidates}; {result['vectors']}; "
+        f"rerank {result['rerank']}"
+    )
     if a.json:
         Path(a.json).write_text(json.dumps(result, indent=1))
 

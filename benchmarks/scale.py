@@ -9,6 +9,7 @@ embedder), BM25 and hybrid p50/p95 (real LexicalCache / HybridRetriever), RSS (t
 process in server mode) and disk. Ratios are against the embedded mode of the same run. The corpus
 generator is benchmarks/retrieval.py's, so figures compare with its "Retrieval latency" section.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,11 @@ def start_server(path: Path) -> tuple[subprocess.Popen, int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -89,8 +93,12 @@ def run_mode(mode: str, s: Settings, n: int, qs: list[str], server_pid: int | No
             store_s += time.perf_counter() - t
             t = time.perf_counter()
             for doc in sorted({c.doc_id for c in chunks}):
-                index.manifest.record(info.name, doc, [(f"/synthetic/{doc}.txt", 0, 0.0)],
-                                      NewDocument(doc, f"Synthetic {doc}", "text", 1, 4, 0))
+                index.manifest.record(
+                    info.name,
+                    doc,
+                    [(f"/synthetic/{doc}.txt", 0, 0.0)],
+                    NewDocument(doc, f"Synthetic {doc}", "text", 1, 4, 0),
+                )
             manifest_s += time.perf_counter() - t
     service = AnswerService(s, index)
     t = time.perf_counter()
@@ -102,16 +110,22 @@ def run_mode(mode: str, s: Settings, n: int, qs: list[str], server_pid: int | No
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     res = {
         "insert_chunks_per_s": round(n / store_s),
-        "store_insert_s": round(store_s, 1), "manifest_s": round(manifest_s, 1), "bm25_build_s": round(bm25_build_s, 1),
+        "store_insert_s": round(store_s, 1),
+        "manifest_s": round(manifest_s, 1),
+        "bm25_build_s": round(bm25_build_s, 1),
         "dense_store": timed(lambda v: store.query(v, s.candidates), list(vecs)),
         "dense": timed(lambda q: service.retrieve(q, method="dense"), qs),
         "bm25": timed(lambda q: service.retrieve(q, method="bm25"), qs),
         "hybrid": timed(lambda q: service.retrieve(q, method="hybrid"), qs),
         "rss_mb": rss_mb(),
         "server_rss_mb": rss_mb(server_pid) if server_pid else None,
-        "disk_mb": {"chroma": du_mb(s.chroma_dir) if mode == "embedded" else None,
-                    "bm25": du_mb(s.data_dir / "bm25"), "manifest": du_mb(s.data_dir) - du_mb(s.data_dir / "bm25")
-                    - (du_mb(s.chroma_dir) if s.chroma_dir.exists() else 0)},
+        "disk_mb": {
+            "chroma": du_mb(s.chroma_dir) if mode == "embedded" else None,
+            "bm25": du_mb(s.data_dir / "bm25"),
+            "manifest": du_mb(s.data_dir)
+            - du_mb(s.data_dir / "bm25")
+            - (du_mb(s.chroma_dir) if s.chroma_dir.exists() else 0),
+        },
     }
     return res
 
@@ -126,16 +140,36 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     base = Settings(_env_file=None).model_copy(update={"reranker": "none"})
     qs = queries(a.queries)
-    out = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d %H:%M"),
-           "load_before": os.getloadavg(), "n": a.n, "queries": a.queries,
-           "embedder": f"{base.embedder} ({base.embedder_runtime})", "candidates": base.candidates, "modes": {}}
+    out = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "load_before": os.getloadavg(),
+        "n": a.n,
+        "queries": a.queries,
+        "embedder": f"{base.embedder} ({base.embedder_runtime})",
+        "candidates": base.candidates,
+        "modes": {},
+    }
     modes = a.modes.split(",")
     if len(modes) > 1:  # each mode in a fresh child process: RSS and caches of one never count for the other
         try:
             for mode in modes:
                 part = root / f"{mode}.json"
-                subprocess.run([sys.executable, __file__, "--n", str(a.n), "--queries", str(a.queries),
-                                "--modes", mode, "--json", str(part)], check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--n",
+                        str(a.n),
+                        "--queries",
+                        str(a.queries),
+                        "--modes",
+                        mode,
+                        "--json",
+                        str(part),
+                    ],
+                    check=True,
+                )
                 out["modes"][mode] = json.loads(part.read_text())["modes"][mode]
         finally:
             shutil.rmtree(root, ignore_errors=True)
@@ -146,7 +180,9 @@ def main() -> None:
             if mode == "server":
                 server, port = start_server(root / "chroma-server")
                 pid = server.pid
-                s = base.model_copy(update={"data_dir": root / mode, "chroma_host": "127.0.0.1", "chroma_port": port})
+                s = base.model_copy(
+                    update={"data_dir": root / mode, "chroma_host": "127.0.0.1", "chroma_port": port}
+                )
             else:
                 s = base.model_copy(update={"data_dir": root / mode, "chroma_host": None})
             try:
@@ -167,14 +203,25 @@ def main() -> None:
 def report(out: dict, a: argparse.Namespace) -> None:
     out["load_after"] = os.getloadavg()
     modes = out["modes"]
-    print(f"\n{a.n:,} chunks; {out['machine']}; load {out['load_before'][0]:.1f} -> {out['load_after'][0]:.1f}")
-    print(f"{'':<22}" + "".join(f"{m:>14}" for m in modes) + (f"{'server/emb':>12}" if len(modes) == 2 else ""))
-    rows = [("insert chunks/s", lambda r: r["insert_chunks_per_s"]), ("BM25 build s", lambda r: r["bm25_build_s"])]
+    print(
+        f"\n{a.n:,} chunks; {out['machine']}; load {out['load_before'][0]:.1f} -> {out['load_after'][0]:.1f}"
+    )
+    print(
+        f"{'':<22}" + "".join(f"{m:>14}" for m in modes) + (f"{'server/emb':>12}" if len(modes) == 2 else "")
+    )
+    rows = [
+        ("insert chunks/s", lambda r: r["insert_chunks_per_s"]),
+        ("BM25 build s", lambda r: r["bm25_build_s"]),
+    ]
     for q in ("dense_store", "dense", "bm25", "hybrid"):
         for p in ("p50_ms", "p95_ms"):
             rows.append((f"{q} {p}", lambda r, q=q, p=p: r[q][p]))
-    rows += [("RSS MB (this process)", lambda r: r["rss_mb"]), ("RSS MB (server)", lambda r: r["server_rss_mb"] or 0),
-             ("disk MB (chroma)", lambda r: r["disk_mb"]["chroma"]), ("disk MB (bm25)", lambda r: r["disk_mb"]["bm25"])]
+    rows += [
+        ("RSS MB (this process)", lambda r: r["rss_mb"]),
+        ("RSS MB (server)", lambda r: r["server_rss_mb"] or 0),
+        ("disk MB (chroma)", lambda r: r["disk_mb"]["chroma"]),
+        ("disk MB (bm25)", lambda r: r["disk_mb"]["bm25"]),
+    ]
     for name, f in rows:
         vals = [f(r) for r in modes.values()]
         ratio = f"{vals[1] / vals[0]:>12.2f}" if len(vals) == 2 and vals[0] else ""

@@ -8,6 +8,7 @@ chunks whose text changed are embedded). Query vectors are memoized within the r
 printed here are not latencies: use `rag eval retrieval` for those. Each row also reports nDCG@10 on
 the even- and odd-numbered queries separately, to show how much a choice depends on the query sample.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,22 @@ from rag.index import Index  # noqa: E402
 from rag.lexical import LexicalCache  # noqa: E402
 from rag.service import AnswerService  # noqa: E402
 
-RETRIEVAL_GRID = [
-    {"method": "bm25", "bm25_k1": k1, "bm25_b": b} for k1 in (0.9, 1.2, 1.5) for b in (0.5, 0.75, 0.9)
-] + [{"method": "dense"}] + [
-    {"method": "hybrid", "fusion": "weighted", "fusion_weight": w} for w in (0.3, 0.4, 0.5, 0.6, 0.7)
-] + [{"method": "hybrid", "fusion": "rrf", "rrf_k": k} for k in (10, 30, 60, 100)] + [
-    {"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "candidates": c} for c in (20, 50, 100, 200)
-] + [{"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "dedup_jaccard": 1.01}]
-EXPERIMENT_GRID = [{"method": "hybrid", "experiment": e, "fusion_weight": w}
-                   for e in ("lex_text_only", "lex_title_text", "zscore", "complete") for w in (0.4, 0.5, 0.6)]
+RETRIEVAL_GRID = (
+    [{"method": "bm25", "bm25_k1": k1, "bm25_b": b} for k1 in (0.9, 1.2, 1.5) for b in (0.5, 0.75, 0.9)]
+    + [{"method": "dense"}]
+    + [{"method": "hybrid", "fusion": "weighted", "fusion_weight": w} for w in (0.3, 0.4, 0.5, 0.6, 0.7)]
+    + [{"method": "hybrid", "fusion": "rrf", "rrf_k": k} for k in (10, 30, 60, 100)]
+    + [
+        {"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "candidates": c}
+        for c in (20, 50, 100, 200)
+    ]
+    + [{"method": "hybrid", "fusion": "weighted", "fusion_weight": 0.5, "dedup_jaccard": 1.01}]
+)
+EXPERIMENT_GRID = [
+    {"method": "hybrid", "experiment": e, "fusion_weight": w}
+    for e in ("lex_text_only", "lex_title_text", "zscore", "complete")
+    for w in (0.4, 0.5, 0.6)
+]
 CHUNK_GRID = [{"chunk_tokens": t, "chunk_overlap": o} for t, o in ((128, 32), (200, 0), (200, 32), (254, 32))]
 
 
@@ -77,15 +85,24 @@ def _complete_retrieve(self, query, k, doc_ids=None):
     pos = getattr(bm25, "_pos", None) or {cid: i for i, cid in enumerate(bm25.ids)}
     bm25._pos = pos
     have_lex = {h.chunk.id for h in lexical}
-    lexical = lexical + [Hit(h.chunk, float(full[pos[h.chunk.id]])) for h in dense if h.chunk.id not in have_lex]
+    lexical = lexical + [
+        Hit(h.chunk, float(full[pos[h.chunk.id]])) for h in dense if h.chunk.id not in have_lex
+    ]
     have_dense = {h.chunk.id for h in dense}
     missing = [h for h in lexical if h.chunk.id not in have_dense]
     if missing:
         qv = self.sources.index.embedder.embed_query(query)
         got = store._col.get(ids=[h.chunk.id for h in missing], include=["embeddings"])
         vec = dict(zip(got["ids"], got["embeddings"]))
-        dense = dense + [Hit(h.chunk, float(np.asarray(vec[h.chunk.id]) @ qv), dense=float(np.asarray(vec[h.chunk.id]) @ qv))
-                         for h in missing if h.chunk.id in vec]
+        dense = dense + [
+            Hit(
+                h.chunk,
+                float(np.asarray(vec[h.chunk.id]) @ qv),
+                dense=float(np.asarray(vec[h.chunk.id]) @ qv),
+            )
+            for h in missing
+            if h.chunk.id in vec
+        ]
     s = self.settings
     fused = fusion.weighted(dense, lexical, s.fusion_weight)
     return fusion.collapse_near_duplicates(fused, s.dedup_jaccard)[:k]
@@ -148,9 +165,15 @@ def _scored(prep: r.Prepared, overrides: dict) -> dict:
     qrels = prep.dataset.qrels
     m = ranking_metrics(qrels, runs)
     halves = [{q: v for i, (q, v) in enumerate(qrels.items()) if i % 2 == h} for h in (0, 1)]
-    row = {"method": method, **({"experiment": exp} if exp else {}), **cfg, **{k: round(v, 4) for k, v in m.items()},
-           "ndcg_even": round(ranking_metrics(halves[0], runs)["ndcg@10"], 4),
-           "ndcg_odd": round(ranking_metrics(halves[1], runs)["ndcg@10"], 4), "s": round(time.perf_counter() - t, 1)}
+    row = {
+        "method": method,
+        **({"experiment": exp} if exp else {}),
+        **cfg,
+        **{k: round(v, 4) for k, v in m.items()},
+        "ndcg_even": round(ranking_metrics(halves[0], runs)["ndcg@10"], 4),
+        "ndcg_odd": round(ranking_metrics(halves[1], runs)["ndcg@10"], 4),
+        "s": round(time.perf_counter() - t, 1),
+    }
     return row
 
 
@@ -170,18 +193,31 @@ def main() -> None:
     base = Settings()
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     out = open(a.out, "a")
-    chunk_grid = [{"chunk_tokens": int(t), "chunk_overlap": int(o)} for t, o in
-                  (x.split("/") for x in a.chunks.split(","))] if a.chunks else CHUNK_GRID
+    chunk_grid = (
+        [
+            {"chunk_tokens": int(t), "chunk_overlap": int(o)}
+            for t, o in (x.split("/") for x in a.chunks.split(","))
+        ]
+        if a.chunks
+        else CHUNK_GRID
+    )
     indexes = chunk_grid if a.grid in ("chunking", "all") else [{}]
     for chunking in indexes:
         prep = r.prepare(Path(a.dataset), base.model_copy(update=chunking), base.eval_cache, log)
         memoize_queries(prep)
         grid = [json.loads(x) for x in a.set] or {
-            "retrieval": RETRIEVAL_GRID, "experiments": EXPERIMENT_GRID, "all": RETRIEVAL_GRID + EXPERIMENT_GRID,
-            "chunking": [{"method": m} for m in ("bm25", "dense", "hybrid")]}[a.grid]
+            "retrieval": RETRIEVAL_GRID,
+            "experiments": EXPERIMENT_GRID,
+            "all": RETRIEVAL_GRID + EXPERIMENT_GRID,
+            "chunking": [{"method": m} for m in ("bm25", "dense", "hybrid")],
+        }[a.grid]
         for cfg in grid:
-            row = {"chunk_tokens": prep.index.settings.chunk_tokens, "chunk_overlap": prep.index.settings.chunk_overlap,
-                   "chunks": prep.ingest.get("chunks"), **scored(prep, cfg)}
+            row = {
+                "chunk_tokens": prep.index.settings.chunk_tokens,
+                "chunk_overlap": prep.index.settings.chunk_overlap,
+                "chunks": prep.ingest.get("chunks"),
+                **scored(prep, cfg),
+            }
             print(json.dumps(row), flush=True)
             out.write(json.dumps(row) + "\n")
             out.flush()

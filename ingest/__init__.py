@@ -1,4 +1,5 @@
 """Ingestion: files -> chunks -> embeddings -> the vector store, incremental and atomic."""
+
 from .pipeline import FileResult, Ingestor, IngestReport
 from .reindex import reindex
 

@@ -3,6 +3,7 @@
 A 146 KB DOCX can declare ~1 GB of XML; the parser would inflate all of it. Python's zipfile never
 reads past a member's declared size, so the declared sizes bound the real cost.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -31,5 +32,6 @@ def check_zip(path: Path) -> None:
     if total > MAX_UNCOMPRESSED:
         raise DocumentError(f"rejected: it would unpack to {total / 1e6:.0f} MB (a zip bomb?)")
     if total > RATIO_FLOOR and total / packed > MAX_RATIO:
-        raise DocumentError(f"rejected: it would unpack {total / packed:.0f}x, to {total / 1e6:.0f} MB "
-                            "(a zip bomb?)")
+        raise DocumentError(
+            f"rejected: it would unpack {total / packed:.0f}x, to {total / 1e6:.0f} MB (a zip bomb?)"
+        )

@@ -8,6 +8,7 @@ exact slice of its page text, so offsets point at real characters. A table parag
 a caption line, then labelled rows) is packed by whole rows in chunks of its own, and a chunk that
 continues a table carries the caption line as `prefix` (not part of the slice).
 """
+
 from __future__ import annotations
 
 import re
@@ -105,7 +106,10 @@ def _units(text: str, count: TokenCounter, budget: int) -> list[Unit]:
                     first = False
                 # claimed at full budget so each sits alone in its chunk: joined to a neighbour the
                 # text would tokenize differently from the sum of its parts
-                units += [Unit(c, d, budget, first and c == x) for c, d in _split_word(text, x, y, wn, count, budget)]
+                units += [
+                    Unit(c, d, budget, first and c == x)
+                    for c, d in _split_word(text, x, y, wn, count, budget)
+                ]
                 run_tokens, first = 0, False
                 continue
             if run_tokens and run_tokens + wn > budget:
@@ -149,8 +153,13 @@ def char_capped(count: TokenCounter) -> TokenCounter:
     return capped
 
 
-def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
-               heading_path: list[tuple[int, str]] | None = None) -> list[Piece]:
+def chunk_text(
+    text: str,
+    count: TokenCounter,
+    budget: int,
+    overlap: int,
+    heading_path: list[tuple[int, str]] | None = None,
+) -> list[Piece]:
     """Split one page's text into pieces of at most `budget` tokens (by `count`)."""
     count = char_capped(count)
     stack = heading_path if heading_path is not None else []
@@ -168,7 +177,9 @@ def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
         nonlocal cur, prefix
         if cur and any(u.heading is None for u in cur):
             extra = caption[1] if prefix and caption else 0
-            pieces.append(Piece(cur[0].start, cur[-1].end, cur_heading, sum(u.tokens for u in cur) + extra, prefix))
+            pieces.append(
+                Piece(cur[0].start, cur[-1].end, cur_heading, sum(u.tokens for u in cur) + extra, prefix)
+            )
         cur, prefix = [], ""
 
     for u in _units(text, count, budget):
@@ -176,7 +187,7 @@ def chunk_text(text: str, count: TokenCounter, budget: int, overlap: int,
         if u.table:  # tables are chunked by rows, apart from the text around them
             if u.para_start:  # a new table paragraph (its caption, or the first part of a split one)
                 close()
-                caption = (text[u.start:u.end] + "\n", u.tokens + 1) if u.table == "caption" else None
+                caption = (text[u.start : u.end] + "\n", u.tokens + 1) if u.table == "caption" else None
             elif cur and cur[-1].table and used + u.tokens <= budget:
                 cur.append(u)
                 continue

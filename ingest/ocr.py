@@ -5,6 +5,7 @@ Two engines, picked by `benchmarks/ocr.py` (figures in docs/benchmarks.md): Debi
 limit, and rapidocr (PP-OCR ONNX models inside the wheel) in-process when installed. `--psm 6` reads a
 page as one block of lines, which keeps a table row's label and values on one line.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,14 @@ class Tesseract:
         buf = io.BytesIO()
         image.save(buf, format="PNG")
         try:
-            done = subprocess.run([self.exe, "stdin", "stdout", "--psm", "6", "-l", "eng"], input=buf.getvalue(),
-                                  capture_output=True, timeout=timeout_s, env=self.env, check=False)
+            done = subprocess.run(
+                [self.exe, "stdin", "stdout", "--psm", "6", "-l", "eng"],
+                input=buf.getvalue(),
+                capture_output=True,
+                timeout=timeout_s,
+                env=self.env,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise OcrTimeout(f"OCR timed out after {timeout_s:g} s") from None
         if done.returncode != 0:
@@ -96,9 +103,13 @@ class RapidOcr:
     def __init__(self, threads: int = 1) -> None:
         from rapidocr import RapidOCR
 
-        self.engine = RapidOCR(params={"Global.log_level": "error",
-                                       "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                                       "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+        self.engine = RapidOCR(
+            params={
+                "Global.log_level": "error",
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            }
+        )
 
     def read(self, image, timeout_s: float = 60.0) -> str:
         import numpy as np
@@ -107,8 +118,13 @@ class RapidOcr:
         boxes, txts = getattr(out, "boxes", None), getattr(out, "txts", None)
         if boxes is None or txts is None:
             return ""
-        items = sorted(((float(min(p[1] for p in b)), float(max(p[1] for p in b)), float(min(p[0] for p in b)), t)
-                        for b, t in zip(boxes, txts)), key=lambda x: (x[0], x[2]))
+        items = sorted(
+            (
+                (float(min(p[1] for p in b)), float(max(p[1] for p in b)), float(min(p[0] for p in b)), t)
+                for b, t in zip(boxes, txts)
+            ),
+            key=lambda x: (x[0], x[2]),
+        )
         lines: list[list[tuple[float, float, float, str]]] = []
         for it in items:
             if lines and it[0] < (lines[-1][0][0] + lines[-1][0][1]) / 2:  # starts above the line's middle

@@ -5,6 +5,7 @@ reliable cap. It also lets parsing of the next file overlap with embedding of th
 The worker is `python -m ingest.worker` over pipes rather than multiprocessing, so a user's script
 without an `if __name__ == "__main__"` guard is never re-imported in a child.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,12 @@ def check_file(path: Path, max_bytes: int) -> None:
 
 
 def parse_options(settings) -> ParseOptions:
-    return ParseOptions(tables=settings.pdf_tables, ocr=settings.ocr, ocr_max_pages=settings.ocr_max_pages,
-                        ocr_page_timeout_s=settings.ocr_page_timeout_s)
+    return ParseOptions(
+        tables=settings.pdf_tables,
+        ocr=settings.ocr,
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_timeout_s=settings.ocr_page_timeout_s,
+    )
 
 
 def parse_file(path: str, max_pages: int, options: ParseOptions | None = None) -> LoadedDocument:
@@ -91,11 +96,17 @@ def _cpu_seconds(pid: int) -> float | None:
 
 class _Worker:
     def __init__(self, cpu_s: float = 600.0) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "ingest.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=worker_env(cpu_s))  # no secrets; see ingest/sandbox.py
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=worker_env(cpu_s),
+        )  # no secrets; see ingest/sandbox.py
 
-    def call(self, path: str, max_pages: int, timeout_s: float, options: ParseOptions | None = None) -> LoadedDocument:
+    def call(
+        self, path: str, max_pages: int, timeout_s: float, options: ParseOptions | None = None
+    ) -> LoadedDocument:
         write_frame(self.proc.stdin, (path, max_pages, options))
         self._wait(timeout_s)
         try:

@@ -1,4 +1,5 @@
 """Files -> chunks -> vectors -> store, incrementally, with one failure never stopping the batch."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,10 +53,13 @@ class IngestReport:
         done = [r for r in self.results if r.status == "indexed"]
         return {
             "files": sum(r.status not in ("removed", "skipped") for r in self.results),
-            "indexed": len(done), "unchanged": self.count("unchanged"),
-            "duplicates": self.count("duplicate"), "removed": self.count("removed"),
+            "indexed": len(done),
+            "unchanged": self.count("unchanged"),
+            "duplicates": self.count("duplicate"),
+            "removed": self.count("removed"),
             "failed": [{"path": r.path, "reason": r.reason} for r in self.failed],
-            "pages": sum(r.pages for r in done), "chunks": sum(r.chunks for r in done),
+            "pages": sum(r.pages for r in done),
+            "chunks": sum(r.chunks for r in done),
             "seconds": round(self.seconds, 3),
         }
 
@@ -78,8 +82,11 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
             roots.append(p)
             for dirpath, dirnames, names in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                files += [Path(dirpath) / n for n in sorted(names)
-                          if not n.startswith(".") and Path(n).suffix.lower() in suffixes]
+                files += [
+                    Path(dirpath) / n
+                    for n in sorted(names)
+                    if not n.startswith(".") and Path(n).suffix.lower() in suffixes
+                ]
         else:
             files.append(p)
     return list(dict.fromkeys(files)), roots
@@ -100,8 +107,10 @@ class Ingestor:
     def _budget(self) -> int:
         window = self._window()
         if self.settings.chunk_tokens > window:
-            raise ConfigError(f"chunk size {self.settings.chunk_tokens} tokens exceeds the embedder's "
-                              f"input window ({window}); set RAG_CHUNK_TOKENS lower")
+            raise ConfigError(
+                f"chunk size {self.settings.chunk_tokens} tokens exceeds the embedder's "
+                f"input window ({window}); set RAG_CHUNK_TOKENS lower"
+            )
         return self.settings.chunk_tokens
 
     # public ---------------------------------------------------------------------------------
@@ -110,8 +119,9 @@ class Ingestor:
             info, store = self.index.active_store(create=True)
             return self.run(info, store, paths, prune)
 
-    def run(self, info: CollectionInfo, store: VectorStore, paths: Iterable[Path],
-            prune: bool = False) -> IngestReport:
+    def run(
+        self, info: CollectionInfo, store: VectorStore, paths: Iterable[Path], prune: bool = False
+    ) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport()
         files, roots = expand(paths)
@@ -174,15 +184,21 @@ class Ingestor:
         if m.has_doc(collection, doc_id):
             title = m.doc_title(collection, doc_id)
             self._map_paths(collection, doc_id, [(path, st)])
-            return FileResult(str(path), "duplicate", f"same content already indexed as {title!r}",
-                              doc_id=doc_id, title=title)
+            return FileResult(
+                str(path),
+                "duplicate",
+                f"same content already indexed as {title!r}",
+                doc_id=doc_id,
+                title=title,
+            )
         todo.setdefault(doc_id, []).append((path, st))
         return None
 
     def _index_new(self, collection: str, store: VectorStore, todo):
         budget = self._budget()
-        with Parser(self.settings.parse_timeout_s, self.settings.max_pages,
-                    parse_options(self.settings)) as parser:
+        with Parser(
+            self.settings.parse_timeout_s, self.settings.max_pages, parse_options(self.settings)
+        ) as parser:
             queue = deque(todo.items())
             inflight: deque = deque()
             while queue or inflight:
@@ -199,12 +215,15 @@ class Ingestor:
                         yield FileResult(str(p), "failed", str(e))
                     continue
                 self._map_paths(collection, doc_id, entries, new_doc=(doc, n))
-                yield FileResult(str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n)
+                yield FileResult(
+                    str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n
+                )
                 for p, _ in entries[1:]:
                     yield FileResult(str(p), "duplicate", f"same content as {path.name}", doc_id, doc.title)
 
-    def _store_doc(self, collection: str, store: VectorStore, doc_id: str, path: Path,
-                   doc: LoadedDocument, budget: int) -> int:
+    def _store_doc(
+        self, collection: str, store: VectorStore, doc_id: str, path: Path, doc: LoadedDocument, budget: int
+    ) -> int:
         count = self.index.embedder.count_tokens
         # the title is embedded with every chunk (not stored in its text): it anchors short chunks
         header = f"{doc.title[:150]}\n"
@@ -214,11 +233,22 @@ class Ingestor:
         for page_no, text in enumerate(doc.pages, start=1):
             for i, piece in enumerate(chunk_text(text, count, budget, self.settings.chunk_overlap, headings)):
                 body = piece.prefix + text[piece.start : piece.end]  # prefix: a continued table's caption
-                chunks.append(Chunk(
-                    id=f"{doc_id}:{page_no}:{i}", doc_id=doc_id, text=body, source=str(path), title=doc.title,
-                    page=page_no, start=piece.start, end=piece.end, heading=piece.heading,
-                    content_hash=hashlib.sha1(body.encode()).hexdigest()[:16], doc_type=doc.doc_type,
-                    ocr=page_no in doc.ocr_pages))
+                chunks.append(
+                    Chunk(
+                        id=f"{doc_id}:{page_no}:{i}",
+                        doc_id=doc_id,
+                        text=body,
+                        source=str(path),
+                        title=doc.title,
+                        page=page_no,
+                        start=piece.start,
+                        end=piece.end,
+                        heading=piece.heading,
+                        content_hash=hashlib.sha1(body.encode()).hexdigest()[:16],
+                        doc_type=doc.doc_type,
+                        ocr=page_no in doc.ocr_pages,
+                    )
+                )
         if not chunks:
             raise DocumentError("no extractable text")
         self.index.manifest.mark_pending(collection, doc_id)
@@ -235,7 +265,8 @@ class Ingestor:
             doc, n = new_doc
             document = NewDocument(doc_id, doc.title, doc.doc_type, len(doc.pages), n, entries[0][1].st_size)
         orphans = self.index.manifest.record(
-            collection, doc_id, [(str(path), st.st_size, st.st_mtime) for path, st in entries], document)
+            collection, doc_id, [(str(path), st.st_size, st.st_mtime) for path, st in entries], document
+        )
         if orphans:
             self._drop_chunks(collection, orphans)
 
@@ -246,10 +277,12 @@ class Ingestor:
     def prune(self, collection: str, store: VectorStore, roots: list[Path]) -> list[FileResult]:
         """Forget indexed files under `roots` that no longer exist (documents left without a file go too)."""
         m = self.index.manifest
-        gone = [p for p in m.paths(collection)
-                if any(Path(p).is_relative_to(r) for r in roots) and not Path(p).exists()]
+        gone = [
+            p
+            for p in m.paths(collection)
+            if any(Path(p).is_relative_to(r) for r in roots) and not Path(p).exists()
+        ]
         if not gone:
             return []
         self._drop_chunks(collection, m.unmap_paths(collection, gone))
         return [FileResult(p, "removed", "file no longer exists") for p in gone]
-

@@ -3,6 +3,7 @@
 Until `Manifest.activate` commits, queries keep using the old collection; a kill at any moment
 leaves it serving, and the next writer's `Index.cleanup` drops the half-built one.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,12 +26,16 @@ def reindex(index: Index, progress: Progress | None = None) -> IngestReport:
         store = index.backend.open(name)
         report = IngestReport()
         existing = [p for p in paths if p.exists()]
-        report.results += [FileResult(str(p), "failed", "file no longer exists") for p in paths if not p.exists()]
+        report.results += [
+            FileResult(str(p), "failed", "file no longer exists") for p in paths if not p.exists()
+        ]
         report.results += Ingestor(index, progress).run(m.collections("building")[0], store, existing).results
         documents, chunks = m.totals(name)
         if store.count() != chunks:
-            raise StoreError(f"reindex verification failed: store has {store.count()} chunks, "
-                             f"manifest expects {chunks}; the old index is still serving")
+            raise StoreError(
+                f"reindex verification failed: store has {store.count()} chunks, "
+                f"manifest expects {chunks}; the old index is still serving"
+            )
         m.activate(name)
         if old:
             index.backend.drop(old.name)

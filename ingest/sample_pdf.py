@@ -7,6 +7,7 @@ and pipe tables; inline `code` and **bold** markers are dropped. Uses a core PDF
 to ship), so text is mapped to Latin-1 first: typographic punctuation becomes ASCII, anything else
 unrepresentable becomes "?".
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,22 @@ from fpdf import FPDF
 
 BODY = 11
 HEADING_SIZES = {1: 20, 2: 15, 3: 12.5}
-_ASCII = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-                        "\u2026": "...", "\u2022": "-", "\u00a0": " ", "\u2192": "->", "\u2264": "<=", "\u2265": ">="})
+_ASCII = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u00a0": " ",
+        "\u2192": "->",
+        "\u2264": "<=",
+        "\u2265": ">=",
+    }
+)
 _INLINE = re.compile(r"`([^`]*)`|\*\*([^*]+)\*\*")
 
 

@@ -1,5 +1,6 @@
 """What confines the parse worker beyond its memory cap: a minimal environment (no secrets), death with
 its parent, and a CPU-time limit that holds even when nobody is left to enforce the per-file timeout."""
+
 from __future__ import annotations
 
 import ctypes
@@ -10,9 +11,25 @@ import sys
 
 # the worker needs to find Python, its packages, a temp dir, a locale and tesseract's data; nothing else
 # (the parent's environment holds RAG_OPENAI_API_KEY, RAG_ADMIN_PASSWORD and whatever else the shell had)
-_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "PYTHONHOME",
-         "VIRTUAL_ENV", "TESSDATA_PREFIX", "OMP_NUM_THREADS", "OMP_THREAD_LIMIT", "OMP_WAIT_POLICY",
-         "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "TESSDATA_PREFIX",
+    "OMP_NUM_THREADS",
+    "OMP_THREAD_LIMIT",
+    "OMP_WAIT_POLICY",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+)
 PARENT = "DOCQA_PARENT_PID"
 CPU_S = "DOCQA_PARSE_CPU_S"
 CPU_FACTOR = 2  # the parent kills at the timeout; the kernel's limit is the backstop, a little later

@@ -5,6 +5,7 @@ every column), then one line per row, `row label | column header: value | ...`. 
 labels, so a row read alone (a search hit, a citation) still says what the number is. The chunker
 packs such a paragraph by rows and repeats the caption line at the top of each chunk of it.
 """
+
 from __future__ import annotations
 
 TABLE_MARK = "Table: "
@@ -58,7 +59,7 @@ def markdown_tables(text: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        if (lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _is_rule(lines[i + 1])):
+        if lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _is_rule(lines[i + 1]):
             header = [_pipe_cells(lines[i])]
             j = i + 2
             body = []
@@ -71,7 +72,9 @@ def markdown_tables(text: str) -> str:
             alone = len(out) < 2 or not out[-2].strip()  # a one-line paragraph, not a prose ending
             if out and alone and len(out[-1]) <= 150 and not out[-1].lstrip().startswith(("|", "-", "*")):
                 # a heading stays (it structures the document) and names the table too
-                caption = (out[-1] if out[-1].lstrip().startswith("#") else out.pop()).strip().lstrip("#").strip()
+                caption = (
+                    (out[-1] if out[-1].lstrip().startswith("#") else out.pop()).strip().lstrip("#").strip()
+                )
             out += ["", render_table(caption, labelled_rows(header, body)), ""]
             i = j
             continue

@@ -1,5 +1,6 @@
 """The parse worker process: reads (path, max_pages, options) frames on stdin, writes ("ok"|"err", value)
 frames."""
+
 from __future__ import annotations
 
 import resource

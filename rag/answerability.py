@@ -14,6 +14,7 @@ centred on a per-library profile (`LibraryProfile`: the same features measured o
 library cannot answer, made from its own sentences and asked against its other documents), so one threshold
 holds on libraries whose vocabulary and score levels differ.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,13 @@ from .types import Hit
 # is small and the FinanceBench part tiny: docs/benchmarks.md "Refusal" has the figures and why this score is
 # not the default (RAG_REFUSAL_SCORE=evidence). Feature meanings: FEATURES below.
 COEF: dict[str, float] = {
-    "bias": 0.331, "cos": 3.981, "cover": -0.332, "sent": 1.003, "gap": -1.086, "absent": 0.439, "kind_miss": 0.051,
+    "bias": 0.331,
+    "cos": 3.981,
+    "cover": -0.332,
+    "sent": 1.003,
+    "gap": -1.086,
+    "absent": 0.439,
+    "kind_miss": 0.051,
     "sent_cos": -0.087,
 }
 FEATURES = {
@@ -49,31 +56,62 @@ CENTRED = ("cos", "cover", "sent", "sent_cos")
 TOP_SENTENCES = 6  # sentences re-scored by embedding, and looked at for the answer kind (3)
 
 # instruction sentences a benchmark appends to questions say where or how to answer, not what is asked
-_INSTRUCTION = re.compile(r"^\s*(if |please |calculate |define |use |using |answer |round |give |provide |assume |"
-                          r"base your |respond |note |compute |show )", re.I)
-_KIND = (
-    ("reason", re.compile(r"\b(why|what (drove|drives|caused|causes|led to|explains?)|reasons?|how come|due to what)\b")),
-    ("date", re.compile(r"\b(when|what (year|date|century|decade|month)|which (year|date|century|decade|month)|"
-                        r"in what year)\b")),
-    ("number", re.compile(r"\b(how (many|much|long|old|far|large|big|tall|high|often)|by how much|what (percentage|"
-                          r"percent|share|number|amount|quantity|ratio|proportion|fraction|value|size|total)|"
-                          r"calculate|compute|roughly how|(what|which) (is|was|were|are)\b.*\b(amount|revenues?|sales|"
-                          r"income|margins?|ratio|rate|costs?|expenses?|price|eps|dividends?|cash|capex|capital "
-                          r"expenditures?|debt|assets|liabilities|ebitda|growth|population|percentage|size|height|"
-                          r"length|area|temperature|salary|profit|earnings|spend|budget|capacity|turnover))\b")),
-    ("name", re.compile(r"\b(who|whom|whose|what (company|person|team|organization|organisation|country|city|"
-                        r"group|firm|name)|which (company|person|team|organization|organisation|country|city|"
-                        r"group|firm))\b")),
+_INSTRUCTION = re.compile(
+    r"^\s*(if |please |calculate |define |use |using |answer |round |give |provide |assume |"
+    r"base your |respond |note |compute |show )",
+    re.I,
 )
-_AMOUNT = re.compile(r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,]*(\.\d+)?\b|\d\s*%|[$€£¥]\s*\d|\b(one|two|three|four|five|"
-                     r"six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|"
-                     r"billion|dozen|half|quarter|percent)\b", re.I)
-_DATE = re.compile(r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)[ -]century\b|\b(January|February|March|April|"
-                   r"May|June|July|August|September|October|November|December)\b")
+_KIND = (
+    (
+        "reason",
+        re.compile(
+            r"\b(why|what (drove|drives|caused|causes|led to|explains?)|reasons?|how come|due to what)\b"
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\b(when|what (year|date|century|decade|month)|which (year|date|century|decade|month)|"
+            r"in what year)\b"
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\b(how (many|much|long|old|far|large|big|tall|high|often)|by how much|what (percentage|"
+            r"percent|share|number|amount|quantity|ratio|proportion|fraction|value|size|total)|"
+            r"calculate|compute|roughly how|(what|which) (is|was|were|are)\b.*\b(amount|revenues?|sales|"
+            r"income|margins?|ratio|rate|costs?|expenses?|price|eps|dividends?|cash|capex|capital "
+            r"expenditures?|debt|assets|liabilities|ebitda|growth|population|percentage|size|height|"
+            r"length|area|temperature|salary|profit|earnings|spend|budget|capacity|turnover))\b"
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"\b(who|whom|whose|what (company|person|team|organization|organisation|country|city|"
+            r"group|firm|name)|which (company|person|team|organization|organisation|country|city|"
+            r"group|firm))\b"
+        ),
+    ),
+)
+_AMOUNT = re.compile(
+    r"(?<![\w.])(?!(?:19|20)\d\d\b)\d[\d,]*(\.\d+)?\b|\d\s*%|[$€£¥]\s*\d|\b(one|two|three|four|five|"
+    r"six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|"
+    r"billion|dozen|half|quarter|percent)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)[ -]century\b|\b(January|February|March|April|"
+    r"May|June|July|August|September|October|November|December)\b"
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
-_REASON = re.compile(r"\b(because|due to|driven by|drove|result of|as a result|resulted|attributable|primarily|"
-                     r"reflect(s|ed|ing)?|owing to|led to|caused|since|in order to|reasons?|so that|thanks to|"
-                     r"impact of|offset by|increase in|decrease in|decline in|lower|higher)\b", re.I)
+_REASON = re.compile(
+    r"\b(because|due to|driven by|drove|result of|as a result|resulted|attributable|primarily|"
+    r"reflect(s|ed|ing)?|owing to|led to|caused|since|in order to|reasons?|so that|thanks to|"
+    r"impact of|offset by|increase in|decrease in|decline in|lower|higher)\b",
+    re.I,
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -108,6 +146,7 @@ def has_kind(kind: str | None, sentence: str, question: str) -> bool:
 def _bm25_stopwords() -> frozenset[str]:
     try:
         from bm25s.stopwords import STOPWORDS_EN
+
         return frozenset(STOPWORDS_EN)
     except ImportError:  # pragma: no cover - bm25s is a dependency; a fake index may be used without it
         return frozenset()
@@ -204,6 +243,7 @@ def _list(items: Sequence[str], conj: str = "or") -> str:
 @dataclass
 class LibraryProfile:
     """Mean of the centred features over control questions the library cannot answer (see `profile`)."""
+
     means: dict[str, float]
     n: int = 0
 
@@ -213,8 +253,13 @@ def sigmoid(z: float) -> float:
 
 
 class Answerability:
-    def __init__(self, bm25=None, embedder=None, coef: dict[str, float] | None = None,
-                 profile: LibraryProfile | None = None) -> None:
+    def __init__(
+        self,
+        bm25=None,
+        embedder=None,
+        coef: dict[str, float] | None = None,
+        profile: LibraryProfile | None = None,
+    ) -> None:
         self.bm25 = bm25
         self.embedder = embedder
         self.coef = dict(COEF if coef is None else coef)
@@ -234,7 +279,9 @@ class Answerability:
         if not hits or not qterms:
             f["kind_miss"] = float(kind is not None)
             f["gap"] = 1.0 if qterms else 0.0
-            return Support(0.0, f, kind, missing=sorted(qterms.values(), key=lambda s: -w[terms(s.lower())[0]]))
+            return Support(
+                0.0, f, kind, missing=sorted(qterms.values(), key=lambda s: -w[terms(s.lower())[0]])
+            )
         top = set()
         for h in hits[:3]:
             top |= set(terms(f"{h.chunk.title}\n{h.chunk.heading}\n{h.chunk.text}"))
@@ -267,9 +314,16 @@ class Answerability:
         order = sorted(qterms, key=lambda t: -w[t])
         missing = [t for t in order if t not in pick[3]]
         f["gap"] = (w[missing[0]] / lib.max_idf) if missing else 0.0
-        return Support(0.0, f, kind, sentence=pick[2], source=pick[1],
-                       found=[qterms[t] for t in order if t in pick[3]], missing=[qterms[t] for t in missing],
-                       kind_found=has_kind(kind, pick[2], q))
+        return Support(
+            0.0,
+            f,
+            kind,
+            sentence=pick[2],
+            source=pick[1],
+            found=[qterms[t] for t in order if t in pick[3]],
+            missing=[qterms[t] for t in missing],
+            kind_found=has_kind(kind, pick[2], q),
+        )
 
     # score -----------------------------------------------------------------------------------------------
     def centred(self, features: dict[str, float]) -> dict[str, float]:
@@ -313,8 +367,9 @@ def control_questions(chunks: Sequence, n: int = 32, seed: int = 0) -> list[tupl
     return out
 
 
-def profile(assessor: Answerability, controls: Sequence[tuple[str, str]], retrieve: Retrieve,
-            doc_ids: Sequence[str]) -> LibraryProfile:
+def profile(
+    assessor: Answerability, controls: Sequence[tuple[str, str]], retrieve: Retrieve, doc_ids: Sequence[str]
+) -> LibraryProfile:
     """Mean centred-feature values of the control questions, each asked against the other documents (a
     one-document library asks against itself minus the control's own sentence, which is weaker)."""
     sums = {k: 0.0 for k in CENTRED}
@@ -331,8 +386,9 @@ def profile(assessor: Answerability, controls: Sequence[tuple[str, str]], retrie
     return LibraryProfile({k: v / n for k, v in sums.items()} if n else {}, n)
 
 
-def library_profile(assessor: Answerability, bm25, store, retrieve: Retrieve, n: int = 32,
-                    seed: int = 0) -> LibraryProfile:
+def library_profile(
+    assessor: Answerability, bm25, store, retrieve: Retrieve, n: int = 32, seed: int = 0
+) -> LibraryProfile:
     """The profile of the library behind `bm25` (its chunk ids) and `store` (their texts)."""
     rng = random.Random(seed)
     ids = rng.sample(list(bm25.ids), min(len(bm25.ids), n * 4))

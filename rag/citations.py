@@ -10,6 +10,7 @@ carry the same labels and which holds the key terms the question asks about, in 
 another one (the citation moves). A sentence no span backs is dropped, never shown as cited; so is an
 uncited sentence stating a figure no source backs. Thresholds come from the AnswerPolicy.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,12 +51,13 @@ def _candidates(hit: Hit, spans, support: _Support) -> list[str]:
     text = hit.chunk.text
     out = [support.span] if support.span else []
     out += [text[a:b] for a, b, _ in spans]
-    out += [text[spans[i - 1][0]:spans[i][1]] for i in range(1, len(spans))]
+    out += [text[spans[i - 1][0] : spans[i][1]] for i in range(1, len(spans))]
     return list(dict.fromkeys(out))
 
 
-def check(answer: str, hits: list[Hit], question: str = "",
-          policy: AnswerPolicy = DEFAULT) -> tuple[str, list[Citation], list[str]]:
+def check(
+    answer: str, hits: list[Hit], question: str = "", policy: AnswerPolicy = DEFAULT
+) -> tuple[str, list[Citation], list[str]]:
     """Returns the answer with corrected [n] markers (unsupported sentences dropped), its citations,
     and notes on what was changed."""
     notes: list[str] = []
@@ -92,10 +94,11 @@ def check(answer: str, hits: list[Hit], question: str = "",
                 chosen.append(best)
         if not chosen and best.score >= policy.cite_attach:
             chosen.append(best)
-        chosen, why = _verify(claims.Claim.of(claim_text, question), chosen, support, hits, spans, idf, notes,
-                              policy.cite_weak)
+        chosen, why = _verify(
+            claims.Claim.of(claim_text, question), chosen, support, hits, spans, idf, notes, policy.cite_weak
+        )
         if why:
-            notes.append(f"removed a sentence: {why} (\"{_short(claim_text)}\")")
+            notes.append(f'removed a sentence: {why} ("{_short(claim_text)}")')
             pieces[-1] = ""  # the space before it goes with it
             continue
         tags = []
@@ -103,7 +106,9 @@ def check(answer: str, hits: list[Hit], question: str = "",
             sup = next(c for c in chosen if c.source == s)
             if s not in number:
                 number[s] = len(number) + 1
-                citations.append(Citation(number[s], hits[s].chunk, sup.span, sup.score, sup.score >= policy.cite_weak))
+                citations.append(
+                    Citation(number[s], hits[s].chunk, sup.span, sup.score, sup.score >= policy.cite_weak)
+                )
             else:  # one citation per source: its span grows to hold every sentence's support
                 cite = citations[number[s] - 1]
                 cite.span = _widen(hits[s].chunk.text, cite.span, sup.span)
@@ -113,8 +118,16 @@ def check(answer: str, hits: list[Hit], question: str = "",
     return "".join(pieces).strip(), citations, notes
 
 
-def _verify(claim: claims.Claim, chosen: list[_Support], support: list[_Support], hits: list[Hit], spans,
-            idf: Idf, notes: list[str], floor: float) -> tuple[list[_Support], str | None]:
+def _verify(
+    claim: claims.Claim,
+    chosen: list[_Support],
+    support: list[_Support],
+    hits: list[Hit],
+    spans,
+    idf: Idf,
+    notes: list[str],
+    floor: float,
+) -> tuple[list[_Support], str | None]:
     """The chosen supports whose source backs the claim (span replaced by the backing one), else a source
     that does (the citation moves), else why the sentence must go. Uncited sentences pass unless they
     state a figure no source backs."""
@@ -122,7 +135,9 @@ def _verify(claim: claims.Claim, chosen: list[_Support], support: list[_Support]
         return chosen, None
     kept, why = [], None
     for c in chosen:
-        span, reason = claims.find_support(claim, _candidates(hits[c.source], spans[c.source], c), hits[c.source].chunk, idf)
+        span, reason = claims.find_support(
+            claim, _candidates(hits[c.source], spans[c.source], c), hits[c.source].chunk, idf
+        )
         if span is not None:
             kept.append(_Support(c.source, c.score, span))
         why = why or reason
@@ -133,7 +148,9 @@ def _verify(claim: claims.Claim, chosen: list[_Support], support: list[_Support]
     for c in sorted(support, key=lambda s: -s.score):
         if c.score < floor:  # a source must also be about the sentence to take its citation
             break
-        span, _ = claims.find_support(claim, _candidates(hits[c.source], spans[c.source], c), hits[c.source].chunk, idf)
+        span, _ = claims.find_support(
+            claim, _candidates(hits[c.source], spans[c.source], c), hits[c.source].chunk, idf
+        )
         if span is not None:
             if chosen:
                 notes.append(f"moved citation to [{c.source + 1}]: its text backs the claim")
@@ -148,7 +165,7 @@ def _widen(text: str, span: str, more: str) -> str:
     a, b = text.find(span), text.find(more)
     if a < 0 or b < 0:
         return span
-    return text[min(a, b):max(a + len(span), b + len(more))]
+    return text[min(a, b) : max(a + len(span), b + len(more))]
 
 
 def _short(text: str, n: int = 80) -> str:

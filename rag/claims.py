@@ -8,6 +8,7 @@ Cash Flow for fiscal 2023 was $848 million". A sentence is backed by a span only
 - its key terms - the question's terms that the sentence repeats, less generic ones like "fiscal year" -
   appear in the span or in the cited chunk's title and heading (a company's name is often only there).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,13 +20,18 @@ from .types import Chunk
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?|(?<=[a-zA-Z])\d+(?:\.\d+)?")
 # clause boundaries in prose: a label stays inside its clause; a table row ("a | b | c") is one segment
-_CLAUSE = re.compile(r"[;:]|,\s|\s(?:and|but|while|whereas|compared with|compared to|versus|vs\.?)\s|\(|\)", re.I)
+_CLAUSE = re.compile(
+    r"[;:]|,\s|\s(?:and|but|while|whereas|compared with|compared to|versus|vs\.?)\s|\(|\)", re.I
+)
 # words that frame any figure rather than say which figure it is
-GENERIC = frozenset(terms(
-    "fiscal year years yearly annual annually quarter quarterly month months period periods ended ending end "
-    "total amount value figure number company report reported fy approximately about around roughly "
-    "million millions billion billions thousand thousands percent percentage usd dollar dollars amounted "
-    "give response question relying details shown statement based provide answer according"))
+GENERIC = frozenset(
+    terms(
+        "fiscal year years yearly annual annually quarter quarterly month months period periods ended ending end "
+        "total amount value figure number company report reported fy approximately about around roughly "
+        "million millions billion billions thousand thousands percent percentage usd dollar dollars amounted "
+        "give response question relying details shown statement based provide answer according"
+    )
+)
 TABLE_CAPTION = "Table: "  # ingest.tables.TABLE_MARK (rag cannot import ingest)
 LABEL_SHARE = 0.5  # share of a number's clause words (idf-weighted) its source segment must also have
 
@@ -103,7 +109,7 @@ def _context(span: str, chunk: Chunk) -> str:
         cap = chunk.text.rfind("\n" + TABLE_CAPTION, 0, at)
         if cap >= 0 or chunk.text.startswith(TABLE_CAPTION):
             cap += 1
-            out += "\n" + chunk.text[cap:chunk.text.find("\n", cap)]
+            out += "\n" + chunk.text[cap : chunk.text.find("\n", cap)]
     return out
 
 
@@ -124,8 +130,9 @@ def unsupported(claim: Claim, span: str, chunk: Chunk | None, idf: Callable[[str
     return None
 
 
-def find_support(claim: Claim, candidates: Iterable[str], chunk: Chunk | None,
-                 idf: Callable[[str], float]) -> tuple[str | None, str | None]:
+def find_support(
+    claim: Claim, candidates: Iterable[str], chunk: Chunk | None, idf: Callable[[str], float]
+) -> tuple[str | None, str | None]:
     """The first candidate span that backs the claim, else (None, why the first candidate does not)."""
     first = None
     for span in candidates:

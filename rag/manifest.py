@@ -3,6 +3,7 @@
 SQLite (WAL) so several processes (CLI, app sessions) can read while one writes. Every collection row
 records the embedder and chunking it was built with, so vectors from different models never mix.
 """
+
 from __future__ import annotations
 
 import json
@@ -127,9 +128,18 @@ class Manifest:
 
     def create_collection(self, name: str, config: IndexConfig, state: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO collections VALUES (?,?,?,?,?,?,?,0)",
-                       (name, config.embedder, config.runtime, config.dimension,
-                        json.dumps(config.chunking, sort_keys=True), state, time.time()))
+            db.execute(
+                "INSERT INTO collections VALUES (?,?,?,?,?,?,?,0)",
+                (
+                    name,
+                    config.embedder,
+                    config.runtime,
+                    config.dimension,
+                    json.dumps(config.chunking, sort_keys=True),
+                    state,
+                    time.time(),
+                ),
+            )
 
     def activate(self, name: str) -> None:
         """The atomic switch: one transaction retires the old collection and activates the new."""
@@ -148,16 +158,22 @@ class Manifest:
 
     # documents and paths -----------------------------------------------------------------------
     def path_entry(self, collection: str, path: str) -> tuple[str, int, float] | None:
-        return self._db.execute("SELECT doc_id, size, mtime FROM paths WHERE collection=? AND path=?",
-                                (collection, path)).fetchone()
+        return self._db.execute(
+            "SELECT doc_id, size, mtime FROM paths WHERE collection=? AND path=?", (collection, path)
+        ).fetchone()
 
     def has_doc(self, collection: str, doc_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM documents WHERE collection=? AND doc_id=?",
-                                (collection, doc_id)).fetchone() is not None
+        return (
+            self._db.execute(
+                "SELECT 1 FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id)
+            ).fetchone()
+            is not None
+        )
 
     def doc_title(self, collection: str, doc_id: str) -> str:
-        row = self._db.execute("SELECT title FROM documents WHERE collection=? AND doc_id=?",
-                               (collection, doc_id)).fetchone()
+        row = self._db.execute(
+            "SELECT title FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id)
+        ).fetchone()
         return row[0] if row else doc_id
 
     def paths(self, collection: str, doc_id: str | None = None) -> list[str]:
@@ -168,57 +184,73 @@ class Manifest:
     def documents(self, collection: str) -> list[DocumentRow]:
         rows = self._db.execute(
             "SELECT doc_id, title, doc_type, pages, chunks, bytes, added FROM documents WHERE collection=? "
-            "ORDER BY added DESC", (collection,)).fetchall()
+            "ORDER BY added DESC",
+            (collection,),
+        ).fetchall()
         return [DocumentRow(*r, paths=tuple(self.paths(collection, r[0]))) for r in rows]
 
     def totals(self, collection: str) -> tuple[int, int]:
-        n, c = self._db.execute("SELECT COUNT(*), COALESCE(SUM(chunks),0) FROM documents WHERE collection=?",
-                                (collection,)).fetchone()
+        n, c = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(chunks),0) FROM documents WHERE collection=?", (collection,)
+        ).fetchone()
         return n, c
 
     # writes by ingest ---------------------------------------------------------------------------
-    def record(self, collection: str, doc_id: str, paths: Iterable[PathEntry],
-               document: NewDocument | None = None) -> list[str]:
+    def record(
+        self, collection: str, doc_id: str, paths: Iterable[PathEntry], document: NewDocument | None = None
+    ) -> list[str]:
         """One transaction: store a newly indexed `document` (its pending mark goes), point `paths` at
         `doc_id`, and retire documents no path points to any more. Returns the retired doc ids: their
         chunks are still in the store, marked pending until `clear_pending`."""
         with self._transaction() as db:
             if document is not None:
                 d = document
-                db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                           (collection, d.doc_id, d.title, d.doc_type, d.pages, d.chunks, d.bytes,
-                            time.time()))
+                db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                    (collection, d.doc_id, d.title, d.doc_type, d.pages, d.chunks, d.bytes, time.time()),
+                )
                 db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, d.doc_id))
-            db.executemany("INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?)",
-                           [(collection, path, doc_id, size, mtime) for path, size, mtime in paths])
+            db.executemany(
+                "INSERT OR REPLACE INTO paths VALUES (?,?,?,?,?)",
+                [(collection, path, doc_id, size, mtime) for path, size, mtime in paths],
+            )
             return self._retire_orphans(db, collection)
 
     def touch_path(self, collection: str, path: str, size: int, mtime: float) -> None:
         """Same bytes, new size/mtime (a touched file): remember them so the next run skips hashing."""
         with self._transaction() as db:
-            db.execute("UPDATE paths SET size=?, mtime=? WHERE collection=? AND path=?",
-                       (size, mtime, collection, path))
+            db.execute(
+                "UPDATE paths SET size=?, mtime=? WHERE collection=? AND path=?",
+                (size, mtime, collection, path),
+            )
 
     def unmap_docs(self, collection: str, doc_ids: Iterable[str]) -> list[str]:
         """Forget every path of these documents; returns the documents retired (see `record`)."""
         with self._transaction() as db:
-            db.executemany("DELETE FROM paths WHERE collection=? AND doc_id=?",
-                           [(collection, d) for d in doc_ids])
+            db.executemany(
+                "DELETE FROM paths WHERE collection=? AND doc_id=?", [(collection, d) for d in doc_ids]
+            )
             return self._retire_orphans(db, collection)
 
     def unmap_paths(self, collection: str, paths: Iterable[str]) -> list[str]:
         """Forget these paths; returns the documents left without one, now retired (see `record`)."""
         with self._transaction() as db:
-            db.executemany("DELETE FROM paths WHERE collection=? AND path=?",
-                           [(collection, p) for p in paths])
+            db.executemany(
+                "DELETE FROM paths WHERE collection=? AND path=?", [(collection, p) for p in paths]
+            )
             return self._retire_orphans(db, collection)
 
     def _retire_orphans(self, db: sqlite3.Connection, collection: str) -> list[str]:
         """Documents no path points to any more lose their row and become pending until their chunks are
         gone, so a crash between here and the store delete is cleaned up later. Bumps the revision."""
-        orphans = [r[0] for r in db.execute(
-            "SELECT doc_id FROM documents d WHERE collection=? AND NOT EXISTS "
-            "(SELECT 1 FROM paths p WHERE p.collection=d.collection AND p.doc_id=d.doc_id)", (collection,))]
+        orphans = [
+            r[0]
+            for r in db.execute(
+                "SELECT doc_id FROM documents d WHERE collection=? AND NOT EXISTS "
+                "(SELECT 1 FROM paths p WHERE p.collection=d.collection AND p.doc_id=d.doc_id)",
+                (collection,),
+            )
+        ]
         for d in orphans:
             db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, d))
             db.execute("INSERT OR IGNORE INTO pending VALUES (?,?)", (collection, d))
@@ -236,5 +268,6 @@ class Manifest:
 
     def clear_pending(self, collection: str, doc_ids: Iterable[str]) -> None:
         with self._transaction() as db:
-            db.executemany("DELETE FROM pending WHERE collection=? AND doc_id=?",
-                           [(collection, d) for d in doc_ids])
+            db.executemany(
+                "DELETE FROM pending WHERE collection=? AND doc_id=?", [(collection, d) for d in doc_ids]
+            )

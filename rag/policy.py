@@ -7,6 +7,7 @@ and the citation checker read their own thresholds from here too. Calibration: d
 Seam for an answerability model: `evidence()` returns named features and a score; a learned scorer
 replaces `score()` (or adds a feature) without touching the service.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,8 @@ REFUSAL = "The documents do not contain the answer."
 _REFUSAL_PATTERNS = re.compile(
     r"(do(es)? not contain|don't contain|not (mentioned|provided|stated|specified) in|no information|"
     r"cannot (be )?(answer|determin|found)|can't answer|unable to (answer|find|determine)|not enough information)",
-    re.I)
+    re.I,
+)
 
 
 def is_refusal(text: str) -> bool:
@@ -81,9 +83,12 @@ class AnswerPolicy:
 
     @classmethod
     def from_settings(cls, settings) -> "AnswerPolicy":
-        return cls(refusal_threshold=settings.refusal_threshold, strong_evidence=settings.strong_evidence,
-                   refusal_score=getattr(settings, "refusal_score", "answerability"),
-                   answerability_threshold=getattr(settings, "answerability_threshold", 0.4))
+        return cls(
+            refusal_threshold=settings.refusal_threshold,
+            strong_evidence=settings.strong_evidence,
+            refusal_score=getattr(settings, "refusal_score", "answerability"),
+            answerability_threshold=getattr(settings, "answerability_threshold", 0.4),
+        )
 
     # evidence -------------------------------------------------------------------------------------
     def evidence(self, question: str, hits: Sequence[Hit], corpus: Corpus | None = None) -> Evidence:
@@ -92,16 +97,21 @@ class AnswerPolicy:
         things the corpus never mentions even when the cosine is middling."""
         if not hits:
             return Evidence(0.0, {"cosine": 0.0, "coverage": 0.0})
-        features = {"cosine": max((h.dense for h in hits if h.dense is not None), default=0.0),
-                    "coverage": self.coverage(question, hits, corpus)}
+        features = {
+            "cosine": max((h.dense for h in hits if h.dense is not None), default=0.0),
+            "coverage": self.coverage(question, hits, corpus),
+        }
         return Evidence(self.score(features), features)
 
     def coverage(self, question: str, hits: Sequence[Hit], corpus: Corpus | None) -> float:
         """Share of the question's idf mass (collection-wide idf) found in the top hits."""
         if corpus is None:
             return 0.0
-        return weighted_overlap(corpus.terms(question), corpus.chunk_terms([h.chunk for h in hits[:self.coverage_hits]]),
-                                corpus.idf)
+        return weighted_overlap(
+            corpus.terms(question),
+            corpus.chunk_terms([h.chunk for h in hits[: self.coverage_hits]]),
+            corpus.idf,
+        )
 
     def score(self, features: dict[str, float]) -> float:
         return features.get("cosine", 0.0) + self.coverage_weight * features.get("coverage", 0.0)
@@ -115,24 +125,31 @@ class AnswerPolicy:
             return evidence.features["answerability"] < self.answerability_threshold
         return evidence.score < self.refusal_threshold
 
-    def decide(self, evidence: Evidence, text: str, *, llm: bool, grounded: bool = True,
-               supported: bool = True) -> Decision:
+    def decide(
+        self, evidence: Evidence, text: str, *, llm: bool, grounded: bool = True, supported: bool = True
+    ) -> Decision:
         """What to show for a generated `text`: `grounded` = some cited span is about the question,
         `supported` = some sentence survived the claim check (its numbers and key terms are in its
         cited span). An extractive answer is a quote already, so it is shown or refused as it is."""
         if is_refusal(text):
             if llm and evidence.score >= self.strong_evidence:  # small models refuse answerable questions
-                return Decision(Action.QUOTE, "the model declined although the sources match well; "
-                                              "showing quoted sentences")
+                return Decision(
+                    Action.QUOTE,
+                    "the model declined although the sources match well; showing quoted sentences",
+                )
             return Decision(Action.REFUSE)
         if llm and not supported:
-            return Decision(Action.QUOTE, "no sentence of the model's answer matched its cited source; "
-                                          "showing quoted sentences")
+            return Decision(
+                Action.QUOTE,
+                "no sentence of the model's answer matched its cited source; showing quoted sentences",
+            )
         if llm and not grounded:
             # nothing the model said rests on text about the question: an off-topic answer, or an
             # instruction planted in a document that it obeyed
-            return Decision(Action.QUOTE, "the model's answer did not rest on sources about the question; "
-                                          "showing quoted sentences")
+            return Decision(
+                Action.QUOTE,
+                "the model's answer did not rest on sources about the question; showing quoted sentences",
+            )
         return Decision(Action.ANSWER)
 
 

@@ -4,6 +4,7 @@ Generators receive the question and the hits; only the LLM backends turn them in
 Document text is data, never instructions: each source sits inside <source> tags (with any closing
 tag in the text defused) and the system message says so.
 """
+
 from __future__ import annotations
 
 import html

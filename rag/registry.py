@@ -1,4 +1,5 @@
 """A tiny name -> factory registry, one per role (embedder, store, retriever, reranker, generator, loader)."""
+
 from __future__ import annotations
 
 from typing import Callable, Generic, TypeVar

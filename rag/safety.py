@@ -5,6 +5,7 @@ one click on it leaks the secret. So a generated answer keeps a URL or e-mail ad
 quoted verbatim from a source it cites, and anything shown to a person is defused so no renderer turns
 it into a link (`defuse_links`).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,11 +19,14 @@ _LINK = re.compile(
     r"|\b(?:mailto|xmpp|javascript|data):[^\s<>\"'`]+"
     r"|\bwww\d{0,3}\.[^\s<>\"'`]+"
     r"|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+",
-    re.I)
+    re.I,
+)
 _TRAILING = ".,;:!?)]}'\"*_"
 REMOVED = "(link removed)"
 WORD_JOINER = "\u2060"  # invisible, not a break opportunity; splits the patterns autolinkers look for
-_AUTOLINK_START = re.compile(r"(?<=\b[a-z])(?=[a-z0-9+.\-]{0,20}:/)|(?<=\bw)(?=ww\d{0,3}\.)|(?<=@)|(?<=\b[a-z])(?=ailto:)", re.I)
+_AUTOLINK_START = re.compile(
+    r"(?<=\b[a-z])(?=[a-z0-9+.\-]{0,20}:/)|(?<=\bw)(?=ww\d{0,3}\.)|(?<=@)|(?<=\b[a-z])(?=ailto:)", re.I
+)
 
 
 def links(text: str) -> list[str]:
@@ -38,7 +42,7 @@ def drop_unsourced_links(answer: str, cited: Iterable[str]) -> str:
     def keep_or_drop(m: re.Match) -> str:
         found = m.group(0)
         link = found.rstrip(_TRAILING)
-        tail = found[len(link):]
+        tail = found[len(link) :]
         return found if any(link in s for s in spans) else REMOVED + tail
 
     return _LINK.sub(keep_or_drop, answer)

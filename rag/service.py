@@ -1,4 +1,5 @@
 """The answering service the CLI and the UI both call: question (+ history) -> streamed, cited Answer."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ from .settings import Settings
 from .tokens import prompt_token_counter
 from .types import Answer, Hit, Message
 
-_FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|also)\b", re.I)
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|also)\b", re.I
+)
 
 
 def standalone_query(question: str, history: Sequence[Message]) -> str:
@@ -86,10 +89,17 @@ class AnswerService:
         return self._reranker
 
     # answering ---------------------------------------------------------------------------------------
-    def retrieve(self, query: str, k: int | None = None, doc_ids: Sequence[str] | None = None,
-                 method: str | None = None) -> list[Hit]:
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        doc_ids: Sequence[str] | None = None,
+        method: str | None = None,
+    ) -> list[Hit]:
         k = k or self.settings.top_k
-        hits = self.retriever(method).retrieve(query, max(k, self.settings.candidates if self.settings.reranker != "none" else k), doc_ids)
+        hits = self.retriever(method).retrieve(
+            query, max(k, self.settings.candidates if self.settings.reranker != "none" else k), doc_ids
+        )
         return self.reranker().rerank(query, hits)[:k]
 
     def evidence(self, question: str, hits: list[Hit]) -> Evidence:
@@ -110,8 +120,14 @@ class AnswerService:
             self._answerability = cached
         return cached[1].assess(question, hits)
 
-    def answer(self, question: str, history: Sequence[Message] = (), generator: str | None = None,
-               top_k: int | None = None, doc_ids: Sequence[str] | None = None) -> AnswerStream:
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        generator: str | None = None,
+        top_k: int | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> AnswerStream:
         t0 = time.perf_counter()
         s, policy = self.settings, self.policy
         ans = Answer(question=question)
@@ -122,7 +138,9 @@ class AnswerService:
         evidence = self.evidence(query, hits)
         ans.timings["evidence"] = evidence.score
         support = self.support(query, hits)
-        if support is not None:  # the features and score go into timings: --json and the eval records show them
+        if (
+            support is not None
+        ):  # the features and score go into timings: --json and the eval records show them
             ans.timings.update(support.timings())
             evidence = Evidence(evidence.score, {**evidence.features, "answerability": support.score})
         if policy.refuse(evidence, hits):
@@ -154,8 +172,13 @@ class AnswerService:
         def finish(text: str) -> None:
             ans.timings["total_s"] = time.perf_counter() - t0
             shown, cites, notes = checked(text)
-            decision = policy.decide(evidence, shown or text, llm=llm, supported=bool(shown),
-                                     grounded=citations.grounded(question, cites, policy.grounding_overlap))
+            decision = policy.decide(
+                evidence,
+                shown or text,
+                llm=llm,
+                supported=bool(shown),
+                grounded=citations.grounded(question, cites, policy.grounding_overlap),
+            )
             if decision.action is Action.QUOTE:
                 ans.notes += notes
                 ans.notes.append(decision.reason)

@@ -1,4 +1,5 @@
 """One typed settings object, built at the entrypoint (CLI, app) and passed down."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ Shared by the extractive answerer, citation and claim checking, the answer polic
 (which keeps its own analyzer, bm25s's, so that its vocabulary and idf stay what the index was built
 with, but uses the same stemmer object and the same overlap).
 """
+
 from __future__ import annotations
 
 import math
@@ -17,14 +18,18 @@ from typing import Callable, Iterable
 _SENT = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # "Nicholas E. Golovin", "Mr. Smith", "U.S. Army": a point after these does not end a sentence
-_NOT_END = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Col|Lt|Sgt|Capt|Rev|Inc|Ltd|Co|Corp|No|vs|"
-                      r"etc|e\.g|i\.e|approx|est|Fig|Vol|pp|ca|Mt|Ft))\.$")
-STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
+_NOT_END = re.compile(
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|Gen|Col|Lt|Sgt|Capt|Rev|Inc|Ltd|Co|Corp|No|vs|"
+    r"etc|e\.g|i\.e|approx|est|Fig|Vol|pp|ca|Mt|Ft))\.$"
+)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has have having he
 her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now
 of off on once only or other our ours ourselves out over own same she should so some such than that the their theirs
 them themselves then there these they this those through to too under until up very was we were what when where
-which while who whom why will with would you your yours yourself yourselves also did does many much whose""".split())
+which while who whom why will with would you your yours yourself yourselves also did does many much whose""".split()
+)
 
 
 # a newline after a long line that ends mid-sentence, or before a lower-case word (a sentence goes on)
@@ -35,10 +40,11 @@ def _join_wrapped_lines(text: str) -> str:
     """PDF text wraps prose at the page width: a newline after a long line that ends mid-sentence, or
     before a word in lower case, is a space. Short lines (headings, table rows), Markdown headings and
     table rows written as "a | b | c" keep theirs. Same length, so offsets stay valid."""
+
     def join(m: re.Match) -> str:
         before = text.rfind("\n", 0, m.start()) + 1
         after = text.find("\n", m.end())
-        line, following = text[before:m.start()], text[m.end():after if after >= 0 else len(text)]
+        line, following = text[before : m.start()], text[m.end() : after if after >= 0 else len(text)]
         keep = "|" in line or "|" in following or line.lstrip().startswith("#")
         return "\n" if keep else " "
 

@@ -1,4 +1,5 @@
 """Token counting for prompt budgets: the generator's own tokenizer when it has one, else tiktoken."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """Plain data passed between roles."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,18 +24,32 @@ class Chunk:
     def metadata(self) -> dict:
         # Chroma metadata values must not be None
         return {
-            "doc_id": self.doc_id, "source": self.source, "title": self.title, "page": self.page,
-            "start": self.start, "end": self.end, "heading": self.heading,
-            "content_hash": self.content_hash, "doc_type": self.doc_type, "ocr": self.ocr,
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "title": self.title,
+            "page": self.page,
+            "start": self.start,
+            "end": self.end,
+            "heading": self.heading,
+            "content_hash": self.content_hash,
+            "doc_type": self.doc_type,
+            "ocr": self.ocr,
         }
 
     @classmethod
     def from_metadata(cls, id: str, text: str, meta: dict) -> "Chunk":
         return cls(
-            id=id, text=text, doc_id=meta.get("doc_id", ""), source=meta.get("source", ""),
-            title=meta.get("title", ""), page=int(meta.get("page", 1)), start=int(meta.get("start", 0)),
-            end=int(meta.get("end", 0)), heading=meta.get("heading", ""),
-            content_hash=meta.get("content_hash", ""), doc_type=meta.get("doc_type", ""),
+            id=id,
+            text=text,
+            doc_id=meta.get("doc_id", ""),
+            source=meta.get("source", ""),
+            title=meta.get("title", ""),
+            page=int(meta.get("page", 1)),
+            start=int(meta.get("start", 0)),
+            end=int(meta.get("end", 0)),
+            heading=meta.get("heading", ""),
+            content_hash=meta.get("content_hash", ""),
+            doc_type=meta.get("doc_type", ""),
             ocr=bool(meta.get("ocr", False)),
         )
 
@@ -63,9 +78,17 @@ class Citation:
 
     def to_json(self) -> dict:
         c = self.chunk
-        return {"n": self.n, "doc": c.title, "source": c.source, "page": c.page, "text": self.span,
-                "score": round(self.score, 4), "chunk_id": c.id, "supported": self.supported,
-                **({"ocr": True, "note": "text from OCR"} if c.ocr else {})}
+        return {
+            "n": self.n,
+            "doc": c.title,
+            "source": c.source,
+            "page": c.page,
+            "text": self.span,
+            "score": round(self.score, 4),
+            "chunk_id": c.id,
+            "supported": self.supported,
+            **({"ocr": True, "note": "text from OCR"} if c.ocr else {}),
+        }
 
 
 @dataclass
@@ -79,9 +102,13 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. removed citation markers
 
     def to_json(self) -> dict:
-        return {"answer": self.text, "refused": self.refused,
-                "citations": [c.to_json() for c in self.citations],
-                "timings": {k: round(v, 4) for k, v in self.timings.items()}, "notes": self.notes}
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "notes": self.notes,
+        }
 
 
 def user(text: str) -> Message:
@@ -90,4 +117,3 @@ def user(text: str) -> Message:
 
 def system(text: str) -> Message:
     return Message("system", text)
-

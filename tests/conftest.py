@@ -1,4 +1,5 @@
 """Shared fixtures. Every test runs offline: sockets to anything but loopback are refused."""
+
 from __future__ import annotations
 
 import os

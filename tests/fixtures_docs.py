@@ -1,4 +1,5 @@
 """Small documents generated for the table and OCR tests (never copies of real filings)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ Without any key the server is for this machine only: it refuses to bind anything
 answers only requests addressed to a loopback host name from no foreign web origin (otherwise a web
 page open in the user's browser could reach it through DNS rebinding or a cross-site form post).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,10 @@ class Keys:
         users, admins = _split(settings.api_keys), _split(settings.api_admin_keys)
         short = [k for k in users + admins if len(k) < MIN_KEY_CHARS]
         if short:
-            raise ConfigError(f"API keys must be at least {MIN_KEY_CHARS} characters (one in RAG_API_KEYS or "
-                              "RAG_API_ADMIN_KEYS is shorter); generate one with `openssl rand -hex 24`")
+            raise ConfigError(
+                f"API keys must be at least {MIN_KEY_CHARS} characters (one in RAG_API_KEYS or "
+                "RAG_API_ADMIN_KEYS is shorter); generate one with `openssl rand -hex 24`"
+            )
         return cls(tuple(dict.fromkeys(users + admins)), admins)
 
     @property
@@ -71,9 +74,11 @@ def is_loopback(host: str) -> bool:
 
 def check_bind(host: str, keys: Keys) -> None:
     if keys.open and not is_loopback(host):
-        raise ConfigError(f"refusing to listen on {host} without API keys: anyone who can reach it could read "
-                          "and change your documents; set RAG_API_KEYS (comma-separated bearer tokens) "
-                          "or use --host 127.0.0.1")
+        raise ConfigError(
+            f"refusing to listen on {host} without API keys: anyone who can reach it could read "
+            "and change your documents; set RAG_API_KEYS (comma-separated bearer tokens) "
+            "or use --host 127.0.0.1"
+        )
 
 
 def _host_name(header: str) -> str:
@@ -95,8 +100,10 @@ class LoopbackOnly:
             origin = headers.get(b"origin")
             origin_host = urlsplit(origin.decode("latin-1")).hostname or "" if origin is not None else None
             if not is_loopback(host) or (origin_host is not None and not is_loopback(origin_host)):
-                detail = ("without API keys this server only answers requests to 127.0.0.1 or localhost "
-                          "from no foreign web page; set RAG_API_KEYS to serve others")
+                detail = (
+                    "without API keys this server only answers requests to 127.0.0.1 or localhost "
+                    "from no foreign web page; set RAG_API_KEYS to serve others"
+                )
                 await response(403, "forbidden", detail)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -125,7 +132,11 @@ def require_admin(request: Request, key: str = Depends(require_key)) -> str:
     """Deleting documents and reindexing: a key listed in RAG_API_ADMIN_KEYS, always."""
     keys = _keys(request)
     if not keys.admins:
-        raise ApiError(403, "forbidden", "admin operations are disabled: set RAG_API_ADMIN_KEYS on the server")
+        raise ApiError(
+            403, "forbidden", "admin operations are disabled: set RAG_API_ADMIN_KEYS on the server"
+        )
     if not keys._known(key, keys.admins):
-        raise ApiError(403, "forbidden", "this key may not delete or reindex; use one from RAG_API_ADMIN_KEYS")
+        raise ApiError(
+            403, "forbidden", "this key may not delete or reindex; use one from RAG_API_ADMIN_KEYS"
+        )
     return key

@@ -1,5 +1,6 @@
 """What every route shares: the process's services (the same ones the CLI and the app compose) and a
 bound on questions being answered at once."""
+
 from __future__ import annotations
 
 import threading
@@ -29,20 +30,39 @@ class Services:
     jobs: Jobs
     keys: Keys
     generators: list[str]  # what a client may pick (app.services.admin.allowed_generators)
-    _slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT))
+    _slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_IN_FLIGHT)
+    )
 
-    def answer(self, question: str, history: Sequence[Message] = (), generator: str | None = None,
-               top_k: int | None = None, doc_ids: Sequence[str] | None = None) -> "Slot":
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        generator: str | None = None,
+        top_k: int | None = None,
+        doc_ids: Sequence[str] | None = None,
+    ) -> "Slot":
         """Retrieve and start answering (call from a worker thread); the slot is held until `close()`."""
         if generator is not None and generator not in self.generators:
-            raise ApiError(422, "invalid_request",
-                           f"generator {generator!r} is not available here; choose one of {self.generators}")
+            raise ApiError(
+                422,
+                "invalid_request",
+                f"generator {generator!r} is not available here; choose one of {self.generators}",
+            )
         if not self._slots.acquire(blocking=False):
-            raise ApiError(503, "overloaded", f"{MAX_IN_FLIGHT} questions are being answered already; "
-                           "retry in a moment", {"Retry-After": "1"})
+            raise ApiError(
+                503,
+                "overloaded",
+                f"{MAX_IN_FLIGHT} questions are being answered already; retry in a moment",
+                {"Retry-After": "1"},
+            )
         try:
-            return Slot(self._slots, self.answers.answer(question, history=history, generator=generator,
-                                                         top_k=top_k, doc_ids=doc_ids))
+            return Slot(
+                self._slots,
+                self.answers.answer(
+                    question, history=history, generator=generator, top_k=top_k, doc_ids=doc_ids
+                ),
+            )
         except BaseException:
             self._slots.release()
             raise

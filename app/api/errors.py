@@ -3,6 +3,7 @@
 Library errors (RagError subclasses) carry user-facing messages already; this table only picks the
 status. The most specific class wins (UnsupportedTypeError before DocumentError before RagError).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,9 @@ log = logging.getLogger("docqa.api")
 class ApiError(Exception):
     """An error raised by the API layer itself, with its status and code."""
 
-    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None,
-                 **extra) -> None:
+    def __init__(
+        self, status: int, error: str, detail: str, headers: dict[str, str] | None = None, **extra
+    ) -> None:
         super().__init__(detail)
         self.status, self.error, self.detail, self.headers, self.extra = status, error, detail, headers, extra
 
@@ -49,9 +51,18 @@ RAG_STATUS: list[tuple[type[RagError], int, str]] = [
     (RagError, 500, "error"),
 ]
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "busy", 413: "too_large", 415: "unsupported_type",
-              422: "invalid_request", 503: "unavailable"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "busy",
+    413: "too_large",
+    415: "unsupported_type",
+    422: "invalid_request",
+    503: "unavailable",
+}
 
 
 def rag_status(e: RagError) -> tuple[int, str]:
@@ -62,8 +73,9 @@ def body(error: str, detail: str, **extra) -> dict:
     return {"error": error, "detail": " ".join(str(detail).split()), **extra}
 
 
-def response(status: int, error: str, detail: str, headers: dict[str, str] | None = None,
-             **extra) -> JSONResponse:
+def response(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None, **extra
+) -> JSONResponse:
     return JSONResponse(body(error, detail, **extra), status_code=status, headers=headers)
 
 

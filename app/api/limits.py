@@ -3,6 +3,7 @@
 A declared Content-Length over the limit is refused before a byte is read; a chunked body is counted
 as it arrives (JSON is buffered, it is small; an upload is counted while the multipart parser reads it).
 """
+
 from __future__ import annotations
 
 from .errors import ApiError, response
@@ -51,7 +52,8 @@ class BodyLimit:
 def _detail(limit: int, upload: bool) -> str:
     what = "upload" if upload else "request body"
     return f"{what} too large: at most {limit / 1e6:g} MB" + (
-        " (RAG_UPLOAD_MAX_FILES x RAG_UPLOAD_MAX_MB)" if upload else "")
+        " (RAG_UPLOAD_MAX_FILES x RAG_UPLOAD_MAX_MB)" if upload else ""
+    )
 
 
 def _too_large(limit: int, upload: bool):

@@ -4,6 +4,7 @@ Every request field has a limit (length, count, range), so a client cannot make 
 search more than the app's own controls allow. Paths on the server are never sent back: a source is
 named by its file name.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,12 +37,16 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY,
-                                description="earlier turns, oldest first; follow-ups borrow their words")
+    history: list[Turn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="earlier turns, oldest first; follow-ups borrow their words",
+    )
     generator: str | None = Field(default=None, description="one of GET /v1/status's allowed generators")
     top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
-    doc_ids: list[str] | None = Field(default=None, max_length=MAX_DOC_IDS,
-                                      description="answer only from these documents")
+    doc_ids: list[str] | None = Field(
+        default=None, max_length=MAX_DOC_IDS, description="answer only from these documents"
+    )
     stream: bool = Field(default=False, description="Server-Sent Events: `delta` pieces, then `answer`")
 
 
@@ -59,8 +64,17 @@ class CitationOut(BaseModel):
     @classmethod
     def of(cls, c: Citation) -> "CitationOut":
         k = c.chunk
-        return cls(n=c.n, doc=k.title, doc_id=k.doc_id, source=Path(k.source).name, page=k.page, text=c.span,
-                   score=round(c.score, 4), chunk_id=k.id, supported=c.supported)
+        return cls(
+            n=c.n,
+            doc=k.title,
+            doc_id=k.doc_id,
+            source=Path(k.source).name,
+            page=k.page,
+            text=c.span,
+            score=round(c.score, 4),
+            chunk_id=k.id,
+            supported=c.supported,
+        )
 
 
 class SourceOut(BaseModel):
@@ -75,8 +89,15 @@ class SourceOut(BaseModel):
     @classmethod
     def of(cls, h: Hit) -> "SourceOut":
         k = h.chunk
-        return cls(doc=k.title, doc_id=k.doc_id, source=Path(k.source).name, page=k.page,
-                   score=round(h.dense if h.dense is not None else h.score, 4), text=k.text, chunk_id=k.id)
+        return cls(
+            doc=k.title,
+            doc_id=k.doc_id,
+            source=Path(k.source).name,
+            page=k.page,
+            score=round(h.dense if h.dense is not None else h.score, 4),
+            text=k.text,
+            chunk_id=k.id,
+        )
 
 
 class AskResponse(BaseModel):
@@ -89,9 +110,14 @@ class AskResponse(BaseModel):
 
     @classmethod
     def of(cls, a: Answer) -> "AskResponse":
-        return cls(answer=a.text, refused=a.refused, citations=[CitationOut.of(c) for c in a.citations],
-                   sources=[SourceOut.of(h) for h in a.sources], notes=list(a.notes),
-                   timings={k: round(v, 4) for k, v in a.timings.items()})
+        return cls(
+            answer=a.text,
+            refused=a.refused,
+            citations=[CitationOut.of(c) for c in a.citations],
+            sources=[SourceOut.of(h) for h in a.sources],
+            notes=list(a.notes),
+            timings={k: round(v, 4) for k, v in a.timings.items()},
+        )
 
 
 class DocumentOut(BaseModel):
@@ -106,8 +132,16 @@ class DocumentOut(BaseModel):
 
     @classmethod
     def of(cls, d: DocumentRow) -> "DocumentOut":
-        return cls(id=d.doc_id, title=d.title, type=d.doc_type, pages=d.pages, chunks=d.chunks, bytes=d.bytes,
-                   added=d.added, files=[Path(p).name for p in d.paths])
+        return cls(
+            id=d.doc_id,
+            title=d.title,
+            type=d.doc_type,
+            pages=d.pages,
+            chunks=d.chunks,
+            bytes=d.bytes,
+            added=d.added,
+            files=[Path(p).name for p in d.paths],
+        )
 
 
 class DocumentList(BaseModel):
@@ -128,8 +162,15 @@ class FileOut(BaseModel):
         from app.services.library import describe
 
         status = r.status if r.status in ("indexed", "unchanged", "duplicate") else "failed"
-        return cls(name=name or Path(r.path).name, status=status, detail=describe(r), doc_id=r.doc_id,
-                   title=r.title, pages=r.pages, chunks=r.chunks)
+        return cls(
+            name=name or Path(r.path).name,
+            status=status,
+            detail=describe(r),
+            doc_id=r.doc_id,
+            title=r.title,
+            pages=r.pages,
+            chunks=r.chunks,
+        )
 
 
 class JobOut(BaseModel):
@@ -147,12 +188,20 @@ class JobOut(BaseModel):
     @classmethod
     def of(cls, j: Job) -> "JobOut":
         report = j.result if j.state == "done" and hasattr(j.result, "results") else None
-        return cls(id=j.id, kind=j.kind, state=j.state, done=j.done, total=j.total,
-                   current=Path(j.current).name if j.current else "", seconds=round(j.seconds, 3),
-                   error=j.error,
-                   files=[FileOut.of(r) for r in report.results if r.status not in ("removed", "skipped")]
-                   if report else None,
-                   summary=report.summary() if report else None)
+        return cls(
+            id=j.id,
+            kind=j.kind,
+            state=j.state,
+            done=j.done,
+            total=j.total,
+            current=Path(j.current).name if j.current else "",
+            seconds=round(j.seconds, 3),
+            error=j.error,
+            files=[FileOut.of(r) for r in report.results if r.status not in ("removed", "skipped")]
+            if report
+            else None,
+            summary=report.summary() if report else None,
+        )
 
 
 class UploadResponse(BaseModel):

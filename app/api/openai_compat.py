@@ -8,6 +8,7 @@ Streaming sends only checked text: a chat UI cannot take back a citation it has 
 checking needs the whole answer. While an LLM writes, SSE comments keep the connection alive; the
 content follows as soon as the answer is checked. (Raw pieces as they come: POST /v1/ask with stream.)
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ from .models import MAX_HISTORY, MAX_QUESTION, CitationOut, Error, SourceOut
 MODEL = "docqa"
 KEEPALIVE_S = 1.0
 SOURCES, CLOSEST = "\n\nSources:\n", "\n\nClosest sources:\n"
-router = APIRouter(tags=["OpenAI-compatible"], dependencies=[Depends(require_key)],
-                   responses={s: {"model": Error} for s in (401, 404, 422, 503)})
+router = APIRouter(
+    tags=["OpenAI-compatible"],
+    dependencies=[Depends(require_key)],
+    responses={s: {"model": Error} for s in (401, 404, 422, 503)},
+)
 
 
 class ModelCard(BaseModel):
@@ -121,10 +125,15 @@ def content(a: Answer) -> str:
 
 
 def extras(a: Answer) -> dict[str, Any]:
-    return {"citations": [CitationOut.of(c).model_dump() for c in a.citations],
-            "docqa": {"refused": a.refused, "notes": list(a.notes),
-                      "sources": [SourceOut.of(h).model_dump() for h in a.sources],
-                      "timings": {k: round(v, 4) for k, v in a.timings.items()}}}
+    return {
+        "citations": [CitationOut.of(c).model_dump() for c in a.citations],
+        "docqa": {
+            "refused": a.refused,
+            "notes": list(a.notes),
+            "sources": [SourceOut.of(h).model_dump() for h in a.sources],
+            "timings": {k: round(v, 4) for k, v in a.timings.items()},
+        },
+    }
 
 
 @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}})
@@ -133,18 +142,39 @@ def chat_completions(req: ChatRequest, svc: Services = Depends(services)):
     slot = _start(req, svc)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if req.stream:
-        return StreamingResponse(_chunks(slot, cid, created, req.model), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            _chunks(slot, cid, created, req.model),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     a = slot.collect()
-    return {"id": cid, "object": "chat.completion", "created": created, "model": req.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content(a)},
-                         "finish_reason": "stop", "logprobs": None}], **extras(a)}
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": req.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content(a)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        **extras(a),
+    }
 
 
 def _chunks(slot: Slot, cid: str, created: int, model: str) -> Iterator[str]:
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
-        body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+        body = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
+        }
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     try:

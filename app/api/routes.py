@@ -3,6 +3,7 @@
 Sync handlers run on FastAPI's worker threads (answering and indexing are blocking, CPU-bound work);
 long writes go to the same job runner the Streamlit app uses, one index write at a time.
 """
+
 from __future__ import annotations
 
 import json
@@ -93,10 +94,19 @@ def ask_events(slot: Slot) -> Iterator[str]:
         slot.close()
 
 
-@router.post("/v1/ask", response_model=AskResponse, tags=["answering"], dependencies=[Depends(require_key)],
-             responses={200: {"content": {"text/event-stream": {}},
-                              "description": "JSON, or with `stream: true` Server-Sent Events"},
-                        503: {"model": Error}})
+@router.post(
+    "/v1/ask",
+    response_model=AskResponse,
+    tags=["answering"],
+    dependencies=[Depends(require_key)],
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON, or with `stream: true` Server-Sent Events",
+        },
+        503: {"model": Error},
+    },
+)
 def ask(req: AskRequest, svc: Services = Depends(services)):
     """Answer a question from the indexed documents, with checked citations (or a refusal)."""
     slot = start(svc, req)  # retrieval happens here, so its errors still get a proper status
@@ -106,10 +116,13 @@ def ask(req: AskRequest, svc: Services = Depends(services)):
 
 
 # documents ---------------------------------------------------------------------------------------------
-@router.get("/v1/documents", response_model=DocumentList, tags=["documents"],
-            dependencies=[Depends(require_key)])
-def documents(q: str = Query("", max_length=200, description="filter: part of the title"),
-              svc: Services = Depends(services)) -> DocumentList:
+@router.get(
+    "/v1/documents", response_model=DocumentList, tags=["documents"], dependencies=[Depends(require_key)]
+)
+def documents(
+    q: str = Query("", max_length=200, description="filter: part of the title"),
+    svc: Services = Depends(services),
+) -> DocumentList:
     return DocumentList(documents=[DocumentOut.of(d) for d in svc.library.documents(q)])
 
 
@@ -123,7 +136,9 @@ async def _read_form(request: Request, svc: Services) -> list[UploadFile]:
         raise ApiError(400, "bad_request", f"not a valid multipart upload: {e.detail}") from None
     files = [f for f in form.getlist(UPLOAD_FIELD) if isinstance(f, UploadFile)]
     if not files:
-        raise ApiError(422, "invalid_request", f"send one or more files as multipart form field {UPLOAD_FIELD!r}")
+        raise ApiError(
+            422, "invalid_request", f"send one or more files as multipart form field {UPLOAD_FIELD!r}"
+        )
     return files
 
 
@@ -140,17 +155,43 @@ def _save(svc: Services, name: str, data: bytes) -> tuple[Path | None, FileOut, 
     return path, FileOut(name=name, status="queued"), 0
 
 
-@router.post("/v1/documents", response_model=UploadResponse, tags=["documents"],
-             dependencies=[Depends(require_key)], status_code=200,
-             responses={202: {"model": UploadResponse, "description": "still indexing: poll the job"},
-                        409: {"model": Error}, 413: {"model": Error}, 415: {"model": Error}},
-             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                 "type": "object", "required": [UPLOAD_FIELD], "properties": {UPLOAD_FIELD: {
-                     "type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
-async def upload(request: Request, response: Response,
-                 wait: float = Query(10.0, ge=0, le=120, description="seconds to wait for indexing before "
-                                     "answering 202 with a job to poll"),
-                 svc: Services = Depends(services)) -> UploadResponse:
+@router.post(
+    "/v1/documents",
+    response_model=UploadResponse,
+    tags=["documents"],
+    dependencies=[Depends(require_key)],
+    status_code=200,
+    responses={
+        202: {"model": UploadResponse, "description": "still indexing: poll the job"},
+        409: {"model": Error},
+        413: {"model": Error},
+        415: {"model": Error},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [UPLOAD_FIELD],
+                        "properties": {
+                            UPLOAD_FIELD: {"type": "array", "items": {"type": "string", "format": "binary"}}
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    response: Response,
+    wait: float = Query(
+        10.0, ge=0, le=120, description="seconds to wait for indexing before answering 202 with a job to poll"
+    ),
+    svc: Services = Depends(services),
+) -> UploadResponse:
     """Add documents (the app's checks: type, size, content). Per-file results; a long ingest returns 202."""
     if (busy := svc.jobs.running("index")) is not None:
         raise IndexBusyError(f"{busy.kind} already in progress; try again when it finishes")
@@ -162,8 +203,9 @@ async def upload(request: Request, response: Response,
     if not paths:
         first = next(s for s in saved if s[2])
         code = {413: "too_large", 415: "unsupported_type"}.get(first[2], "bad_document")
-        raise ApiError(first[2], code, f"{first[1].name}: {first[1].detail}",
-                       files=[o.model_dump() for _, o, _ in saved])
+        raise ApiError(
+            first[2], code, f"{first[1].name}: {first[1].detail}", files=[o.model_dump() for _, o, _ in saved]
+        )
     failure: list[RagError] = []
 
     def work(job):
@@ -179,16 +221,22 @@ async def upload(request: Request, response: Response,
         raise failure[0] if failure else ApiError(500, "internal", job.error)
     if job.state == "done":
         by_path = {r.path: r for r in job.result.results}
-        outcome = [FileOut.of(by_path[str(p)], o.name) if p is not None and str(p) in by_path else o
-                   for p, o, _ in saved]
+        outcome = [
+            FileOut.of(by_path[str(p)], o.name) if p is not None and str(p) in by_path else o
+            for p, o, _ in saved
+        ]
         return UploadResponse(files=outcome, job=JobOut.of(job))
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return UploadResponse(files=[o for _, o, _ in saved], job=JobOut.of(job))
 
 
-@router.delete("/v1/documents/{doc_id}", response_model=Removed, tags=["documents"],
-               responses={403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error}})
+@router.delete(
+    "/v1/documents/{doc_id}",
+    response_model=Removed,
+    tags=["documents"],
+    responses={403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error}},
+)
 def delete(doc_id: str, key: str = Depends(require_admin), svc: Services = Depends(services)) -> Removed:
     """Remove one document (and the server's copy of an uploaded file). Needs an admin key."""
     if (busy := svc.jobs.running("index")) is not None:
@@ -202,18 +250,30 @@ def delete(doc_id: str, key: str = Depends(require_admin), svc: Services = Depen
 
 
 # jobs --------------------------------------------------------------------------------------------------
-@router.get("/v1/jobs/{job_id}", response_model=JobOut, tags=["documents"],
-            dependencies=[Depends(require_key)], responses={404: {"model": Error}})
+@router.get(
+    "/v1/jobs/{job_id}",
+    response_model=JobOut,
+    tags=["documents"],
+    dependencies=[Depends(require_key)],
+    responses={404: {"model": Error}},
+)
 def job(job_id: str, svc: Services = Depends(services)) -> JobOut:
     found = svc.jobs.get(job_id)
     if found is None:
-        raise ApiError(404, "not_found", f"no job {job_id!r} (finished jobs are kept for a while, not forever)")
+        raise ApiError(
+            404, "not_found", f"no job {job_id!r} (finished jobs are kept for a while, not forever)"
+        )
     return JobOut.of(found)
 
 
-@router.post("/v1/reindex", response_model=JobOut, status_code=202, tags=["documents"],
-             dependencies=[Depends(require_admin)],
-             responses={403: {"model": Error}, 409: {"model": Error}})
+@router.post(
+    "/v1/reindex",
+    response_model=JobOut,
+    status_code=202,
+    tags=["documents"],
+    dependencies=[Depends(require_admin)],
+    responses={403: {"model": Error}, 409: {"model": Error}},
+)
 def reindex(response: Response, svc: Services = Depends(services)) -> JobOut:
     """Rebuild the index with the current settings in the background; answers keep coming from the old one
     until the new one is complete. Needs an admin key."""

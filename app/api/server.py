@@ -3,6 +3,7 @@
 One process holds one AnswerService (one index, one store client: the embedded store is not
 multi-process safe), one Library and one job runner, exactly as the Streamlit app does per server.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,21 +57,26 @@ def _warm_up(answers: AnswerService) -> None:
 def create_app(settings: Settings, answers: AnswerService | None = None, jobs: Jobs | None = None) -> FastAPI:
     keys = Keys.from_settings(settings)
     answers = answers or AnswerService(settings, Index(settings))
-    svc = Services(settings, answers, Library(answers.index), jobs or Jobs(), keys, allowed_generators(settings))
+    svc = Services(
+        settings, answers, Library(answers.index), jobs or Jobs(), keys, allowed_generators(settings)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await anyio.to_thread.run_sync(_warm_up, answers)  # uvicorn accepts connections after this
         yield
 
-    app = FastAPIOffline(title="docqa", version=_version(), description=DESCRIPTION, lifespan=lifespan,
-                         redoc_url=None)
+    app = FastAPIOffline(
+        title="docqa", version=_version(), description=DESCRIPTION, lifespan=lifespan, redoc_url=None
+    )
     app.state.services = svc
     errors.install(app)
     app.include_router(routes.health)
     app.include_router(routes.router)
     app.include_router(openai_compat.router)
-    upload_bytes = int(settings.upload_max_files * settings.upload_max_mb * 1e6) + 1_000_000  # + form overhead
+    upload_bytes = (
+        int(settings.upload_max_files * settings.upload_max_mb * 1e6) + 1_000_000
+    )  # + form overhead
     app.add_middleware(BodyLimit, upload_bytes=upload_bytes)
     if keys.open:
         app.add_middleware(LoopbackOnly)
@@ -84,8 +90,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     keys = Keys.from_settings(settings)
     check_bind(host, keys)
     app = create_app(settings)
-    who = f"{len(keys.users)} API key(s), {len(keys.admins)} admin" if not keys.open else \
-        "no API keys (this machine only; set RAG_API_KEYS to serve others)"
+    who = (
+        f"{len(keys.users)} API key(s), {len(keys.admins)} admin"
+        if not keys.open
+        else "no API keys (this machine only; set RAG_API_KEYS to serve others)"
+    )
     shown = f"[{host}]" if ":" in host else host
     log.warning("docqa API on http://%s:%d (docs at /docs); %s", shown, port, who)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, timeout_graceful_shutdown=5)

@@ -16,6 +16,7 @@ Unanswerable questions come in two constructions, reported side by side:
 A good system refuses both and answers the rest. Every record carries the answerability features
 (rag/answerability.py) so `benchmarks/answerability_fit.py` can fit and replay the refusal score.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,8 +63,10 @@ class QASet:
 def load(folder: Path) -> QASet:
     folder = folder.resolve()
     if (folder / "qa.jsonl").is_file() and (folder / "docs").is_dir():
-        qs = [Question(str(r["id"]), r["question"], list(r["answers"]), Path(r["doc"]).name)
-              for r in read_jsonl(folder / "qa.jsonl")]
+        qs = [
+            Question(str(r["id"]), r["question"], list(r["answers"]), Path(r["doc"]).name)
+            for r in read_jsonl(folder / "qa.jsonl")
+        ]
         files = sorted((folder / "docs").glob("*.md"))
         # spread a --limit sample over all articles (the file is grouped by article)
         random.Random(0).shuffle(qs)
@@ -71,15 +74,24 @@ def load(folder: Path) -> QASet:
     if (folder / "questions.jsonl").is_file() and (folder / "pdfs").is_dir():
         files = sorted((folder / "pdfs").glob("*.pdf"))
         pages = {f.name: f.stat().st_size for f in files}
-        qs = [Question(r["financebench_id"], r["question"], [r["answer"]], f"{r['doc_name']}.pdf",
-                       {(f"{e['doc_name']}.pdf", int(e["evidence_page_num"]) + 1) for e in r.get("evidence", [])},
-                       gold_numbers(r["answer"], [e.get("evidence_text", "") for e in r.get("evidence", [])]))
-              for r in read_jsonl(folder / "questions.jsonl")]
+        qs = [
+            Question(
+                r["financebench_id"],
+                r["question"],
+                [r["answer"]],
+                f"{r['doc_name']}.pdf",
+                {(f"{e['doc_name']}.pdf", int(e["evidence_page_num"]) + 1) for e in r.get("evidence", [])},
+                gold_numbers(r["answer"], [e.get("evidence_text", "") for e in r.get("evidence", [])]),
+            )
+            for r in read_jsonl(folder / "questions.jsonl")
+        ]
         # smallest documents first, so --limit N indexes as little as possible
         qs.sort(key=lambda q: (pages.get(q.doc, 1 << 40), q.doc, q.id))
         return QASet(folder.name, files, qs, index_all=False)
-    raise ConfigError(f"{folder} is neither an xquad_en layout (docs/ + qa.jsonl) nor a financebench "
-                      "layout (pdfs/ + questions.jsonl)")
+    raise ConfigError(
+        f"{folder} is neither an xquad_en layout (docs/ + qa.jsonl) nor a financebench "
+        "layout (pdfs/ + questions.jsonl)"
+    )
 
 
 def held_out(files: list[Path]) -> set[str]:
@@ -95,7 +107,9 @@ class MaskedService(AnswerService):
 
     mask: Callable[[Chunk], bool] | None = None
 
-    def retrieve(self, query: str, k: int | None = None, doc_ids=None, method: str | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, k: int | None = None, doc_ids=None, method: str | None = None
+    ) -> list[Hit]:
         if self.mask is None:
             return super().retrieve(query, k, doc_ids, method)
         k = k or self.settings.top_k
@@ -116,11 +130,19 @@ def in_domain(qa: QASet, asked: list[Question], hold: set[str]) -> list[Question
     XQuAD-style a third of them (by id hash) about documents that stay in the index."""
     if any(q.evidence for q in asked):
         return [q for q in asked if q.evidence]
-    return [q for q in asked if q.doc not in hold and int(hashlib.sha1(q.id.encode()).hexdigest(), 16) % 3 == 0]
+    return [
+        q for q in asked if q.doc not in hold and int(hashlib.sha1(q.id.encode()).hexdigest(), 16) % 3 == 0
+    ]
 
 
-def _index(settings: Settings, qa: QASet, files: list[Path], cache: Path, log: Log,
-           cls: type[AnswerService] = AnswerService) -> AnswerService:
+def _index(
+    settings: Settings,
+    qa: QASet,
+    files: list[Path],
+    cache: Path,
+    log: Log,
+    cls: type[AnswerService] = AnswerService,
+) -> AnswerService:
     corpus = fingerprint(files, [f.name for f in files])
     index, _ = cached_index(settings, cache, f"qa/{qa.name}", corpus, files, log)
     return cls(index.settings, index)
@@ -131,9 +153,14 @@ def _strip(text: str) -> str:
 
 
 def score(q: Question, ans: Answer, seconds: float, answerable: bool, construction: str = "") -> dict:
-    rec = {"id": q.id, "answerable": answerable, "construction": construction or ("answerable" if answerable
-           else "held_out"), "refused": ans.refused, "seconds": seconds,
-           "evidence": ans.timings.get("evidence", 0.0)}
+    rec = {
+        "id": q.id,
+        "answerable": answerable,
+        "construction": construction or ("answerable" if answerable else "held_out"),
+        "refused": ans.refused,
+        "seconds": seconds,
+        "evidence": ans.timings.get("evidence", 0.0),
+    }
     rec.update({k: v for k, v in ans.timings.items() if k.startswith("answerability")})
     if not answerable:
         return rec
@@ -149,7 +176,9 @@ def score(q: Question, ans: Answer, seconds: float, answerable: bool, constructi
             good += name == q.doc and contains_answer(c.chunk.text, q.answers)
     rec["citations"], rec["good_citations"] = len(ans.citations), good
     if q.evidence:
-        rec["page_hit"] = any((Path(h.chunk.source).name, h.chunk.page) in q.evidence for h in ans.sources[:5])
+        rec["page_hit"] = any(
+            (Path(h.chunk.source).name, h.chunk.page) in q.evidence for h in ans.sources[:5]
+        )
     if q.gold_numbers:
         rec["numeric"] = states_numbers(text, q.gold_numbers)
     return rec
@@ -167,11 +196,14 @@ def summarize(name: str, records: list[dict]) -> dict:
         return round(sum(xs) / len(xs), 4) if xs else None
 
     return {
-        "dataset": name, "questions": len(ok),
-        "containment": mean([r["contained"] for r in ok]), "f1": mean([r["f1"] for r in ok]),
+        "dataset": name,
+        "questions": len(ok),
+        "containment": mean([r["contained"] for r in ok]),
+        "f1": mean([r["f1"] for r in ok]),
         "citation_precision": round(sum(r["good_citations"] for r in ok) / cites, 4) if cites else None,
         "page_hit@5": mean([r["page_hit"] for r in paged]),
-        "numeric": mean([r["numeric"] for r in nums]), "numeric_questions": len(nums),
+        "numeric": mean([r["numeric"] for r in nums]),
+        "numeric_questions": len(nums),
         "refusal_rate": mean([r["refused"] for r in no]),
         "refusal_in_domain": mean([r["refused"] for r in dom]),
         "false_refusal_rate": mean([r["refused"] for r in ok]),
@@ -193,8 +225,15 @@ def _assess(service: AnswerService) -> Callable[[str, list[Hit]], dict]:
     return features
 
 
-def ask_all(settings: Settings, qa: QASet, generator: str | None, limit: int | None, cache: Path,
-            log: Log = lambda m: None, constructions: tuple[str, ...] = ("held_out", "in_domain")) -> list[dict]:
+def ask_all(
+    settings: Settings,
+    qa: QASet,
+    generator: str | None,
+    limit: int | None,
+    cache: Path,
+    log: Log = lambda m: None,
+    constructions: tuple[str, ...] = ("held_out", "in_domain"),
+) -> list[dict]:
     """One record per asked question: answerable ones against the corpus that holds their document,
     unanswerable ones against the corpus without their document (held_out) or with their answer masked
     (in_domain)."""
@@ -233,7 +272,13 @@ def ask_all(settings: Settings, qa: QASet, generator: str | None, limit: int | N
     return records
 
 
-def evaluate(folder: Path, settings: Settings, generator: str | None = None, limit: int | None = None,
-             cache: Path = DEFAULT_CACHE, log: Log = lambda m: None) -> dict:
+def evaluate(
+    folder: Path,
+    settings: Settings,
+    generator: str | None = None,
+    limit: int | None = None,
+    cache: Path = DEFAULT_CACHE,
+    log: Log = lambda m: None,
+) -> dict:
     qa = load(folder)
     return summarize(qa.name, ask_all(settings, qa, generator, limit, cache, log))

@@ -3,6 +3,7 @@
 Each corpus document becomes a small Markdown file (`# Title` then the text) so it goes through the
 same loader, chunker, embedder and store as a user's files; the file name maps back to the BEIR id.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,10 @@ def load(folder: Path, split: str = "test") -> BeirDataset:
     qrels_path = folder / "qrels" / f"{split}.tsv"
     missing = [p.name for p in (corpus, queries, qrels_path) if not p.is_file()]
     if missing:
-        raise ConfigError(f"{folder} is not a BEIR-layout folder: missing {', '.join(missing)} "
-                          f"(expected corpus.jsonl, queries.jsonl, qrels/{split}.tsv)")
+        raise ConfigError(
+            f"{folder} is not a BEIR-layout folder: missing {', '.join(missing)} "
+            f"(expected corpus.jsonl, queries.jsonl, qrels/{split}.tsv)"
+        )
     qrels: dict[str, dict[str, int]] = {}
     with open(qrels_path, encoding="utf-8") as f:
         for i, line in enumerate(f):
@@ -58,7 +61,9 @@ def load(folder: Path, split: str = "test") -> BeirDataset:
             try:
                 qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = int(float(parts[2]))
             except ValueError:
-                raise ConfigError(f"{qrels_path} line {i + 1}: the score {parts[2]!r} is not a number") from None
+                raise ConfigError(
+                    f"{qrels_path} line {i + 1}: the score {parts[2]!r} is not a number"
+                ) from None
     texts = {str(q["_id"]): str(q.get("text") or "") for q in read_jsonl(queries, "_id")}
     judged = {q: texts[q] for q in qrels if q in texts}
     if not judged:

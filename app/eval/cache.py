@@ -5,6 +5,7 @@ the vectors and chunks, and the source of the code that produces them; a finishe
 `complete.json` beside it. Document vectors are also memoized by text, so a chunking sweep only embeds
 the chunks whose text actually changed: the vectors are the embedder's own, replayed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,13 +27,31 @@ from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # what decides the chunks and vectors of an index; retrieval-time settings are free to vary
-INDEX_FIELDS = ("embedder", "embedder_runtime", "chunk_tokens", "chunk_overlap", "max_pages", "max_file_mb",
-                "pdf_tables", "ocr", "ocr_max_pages")
+INDEX_FIELDS = (
+    "embedder",
+    "embedder_runtime",
+    "chunk_tokens",
+    "chunk_overlap",
+    "max_pages",
+    "max_file_mb",
+    "pdf_tables",
+    "ocr",
+    "ocr_max_pages",
+)
 # the code that turns files into chunks and vectors; the loaders are added per file type in the corpus,
 # so an edit to, say, the PDF loader leaves a Markdown benchmark's cached index valid
-CODE = ("ingest/chunker.py", "ingest/pipeline.py", "ingest/loaders/base.py", "rag/embedders/base.py",
-        "rag/embedders/models.py", "rag/index.py", "rag/types.py", "ingest/tables.py", "ingest/ocr.py",
-        "ingest/loaders/pdf_tables.py")
+CODE = (
+    "ingest/chunker.py",
+    "ingest/pipeline.py",
+    "ingest/loaders/base.py",
+    "rag/embedders/base.py",
+    "rag/embedders/models.py",
+    "rag/index.py",
+    "rag/types.py",
+    "ingest/tables.py",
+    "ingest/ocr.py",
+    "ingest/loaders/pdf_tables.py",
+)
 RUNTIME_CODE = {"torch": "rag/embedders/sentence_transformer.py", "onnx": "rag/embedders/onnx_runtime.py"}
 
 
@@ -113,16 +132,21 @@ def memo_path(cache: Path, settings: Settings) -> Path:
     models = sorted(settings.models_dir.glob("*-onnx/model.onnx")) if runtime == "onnx" else []
     code = [ROOT / "rag/embedders/base.py", ROOT / "rag/embedders/models.py"]
     code += [ROOT / RUNTIME_CODE[runtime]] if runtime in RUNTIME_CODE else []
-    tag = fingerprint(code + models,
-                      {"model": settings.embedder, "runtime": settings.embedder_runtime})
+    tag = fingerprint(code + models, {"model": settings.embedder, "runtime": settings.embedder_runtime})
     return cache / "embeddings" / f"{settings.embedder}-{settings.embedder_runtime}-{tag}.sqlite3"
 
 
 Log = Callable[[str], None]
 
 
-def cached_index(settings: Settings, cache: Path, label: str, corpus_hash: str, paths: list[Path],
-                 log: Log = lambda msg: None) -> tuple[Index, dict]:
+def cached_index(
+    settings: Settings,
+    cache: Path,
+    label: str,
+    corpus_hash: str,
+    paths: list[Path],
+    log: Log = lambda msg: None,
+) -> tuple[Index, dict]:
     """An Index over `paths` built by `ingest.Ingestor` into the cache (once per key); returns it and
     the ingest summary recorded when it was built."""
     key = index_key(settings, corpus_hash, paths)
@@ -136,8 +160,10 @@ def cached_index(settings: Settings, cache: Path, label: str, corpus_hash: str, 
     summary = Ingestor(index).ingest(paths).summary()
     summary["failed"] = len(summary["failed"])
     marker.write_text(json.dumps(summary))
-    log(f"indexed {summary['indexed']} files, {summary['chunks']} chunks in {summary['seconds']:.0f} s "
-        f"({summary['failed']} failed)")
+    log(
+        f"indexed {summary['indexed']} files, {summary['chunks']} chunks in {summary['seconds']:.0f} s "
+        f"({summary['failed']} failed)"
+    )
     return index, summary
 
 

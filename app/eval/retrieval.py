@@ -3,6 +3,7 @@
 Each method is asked for `depth` chunks exactly as the answering service asks (same retrievers, fusion,
 near-duplicate collapse and reranker); chunk hits collapse to documents by their best chunk.
 """
+
 from __future__ import annotations
 
 import time
@@ -54,10 +55,13 @@ def prepare(folder: Path, settings: Settings, cache: Path, log: Log = lambda m: 
     ds = beir.load(folder)
     root = cache / "beir" / f"{ds.name}-{ds.corpus_hash}"
     _, stems = beir.materialize(ds, root / "docs")
-    index, summary = cached_index(settings, cache, f"beir/{ds.name}-{ds.corpus_hash}/index", ds.corpus_hash,
-                                  [root / "docs"], log)
-    to_beir = {d: [stems[Path(p).stem] for p in paths if Path(p).stem in stems]
-               for d, paths in doc_paths(index).items()}
+    index, summary = cached_index(
+        settings, cache, f"beir/{ds.name}-{ds.corpus_hash}/index", ds.corpus_hash, [root / "docs"], log
+    )
+    to_beir = {
+        d: [stems[Path(p).stem] for p in paths if Path(p).stem in stems]
+        for d, paths in doc_paths(index).items()
+    }
     return Prepared(ds, index, to_beir, summary)
 
 
@@ -73,8 +77,10 @@ def to_docs(hits: Sequence[Hit], to_beir: dict[str, list[str]]) -> list[str]:
 def check_method(settings: Settings, method: str) -> tuple[str, bool]:
     base, _, rerank = method.partition("+")
     if base not in BASE_METHODS or rerank not in ("", "rerank"):
-        raise ConfigError(f"unknown method {method!r}; choose from {', '.join(BASE_METHODS)} "
-                          f"(each optionally with {RERANK})")
+        raise ConfigError(
+            f"unknown method {method!r}; choose from {', '.join(BASE_METHODS)} "
+            f"(each optionally with {RERANK})"
+        )
     if rerank and settings.reranker == "none":
         raise ConfigError(f"method {method!r} needs a reranker: set RAG_RERANKER (and RAG_RERANKER_PATH)")
     return base, bool(rerank)
@@ -106,5 +112,9 @@ def run(prep: Prepared, methods: Sequence[str], k: int = 10, log: Log = lambda m
         m["p50_ms"] = round(percentile(ms, 50), 2)
         results[method] = m
         log(f"{method}: " + ", ".join(f"{key} {v}" for key, v in m.items()))
-    return {"dataset": prep.dataset.name, "queries": len(queries), "methods": results,
-            "default": default_method(s)}
+    return {
+        "dataset": prep.dataset.name,
+        "queries": len(queries),
+        "methods": results,
+        "default": default_method(s),
+    }

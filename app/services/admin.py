@@ -1,4 +1,5 @@
 """What the admin page needs from the library: the password check, the allowed generators, evaluation."""
+
 from __future__ import annotations
 
 import hmac

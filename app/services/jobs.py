@@ -4,6 +4,7 @@ A web page script must return quickly and may be interrupted by the user at any 
 job thread is neither. Jobs run in "lanes": at most one job per lane at a time, so two index writes
 never queue up behind the index write lock while evaluation (which writes elsewhere) runs beside them.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ store client but has its own manifest connection and embedder. That keeps a back
 transaction invisible to readers, and keeps the ingest tokenizer (which flips truncation settings)
 away from the one answering queries on other threads.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,8 @@ def check_upload(name: str, data: bytes, max_mb: float) -> None:
     allowed = supported_suffixes()
     if suffix not in allowed:
         raise UnsupportedTypeError(
-            f"unsupported type {suffix or '(no extension)'!r}; supported: {', '.join(allowed)}")
+            f"unsupported type {suffix or '(no extension)'!r}; supported: {', '.join(allowed)}"
+        )
     if not data:
         raise DocumentError("empty: 0 bytes")
     if len(data) > max_mb * 1e6:
@@ -218,12 +220,16 @@ class Library:
                 where = str(Path(key).expanduser().resolve())
             except (RuntimeError, OSError):  # a symlink loop names no indexed file
                 where = ""
-            found = ([d for d in docs if d.doc_id == key] or [d for d in docs if where and where in d.paths]
-                     or [d for d in docs if d.title == key])
+            found = (
+                [d for d in docs if d.doc_id == key]
+                or [d for d in docs if where and where in d.paths]
+                or [d for d in docs if d.title == key]
+            )
             if len(found) > 1:
                 listed = "; ".join(f"{d.doc_id} ({', '.join(d.paths) or 'no file'})" for d in found)
-                raise ConfigError(f"{len(found)} documents are titled {key!r}: {listed}; "
-                                  "name one by its id or path")
+                raise ConfigError(
+                    f"{len(found)} documents are titled {key!r}: {listed}; name one by its id or path"
+                )
             out[key] = [d.doc_id for d in found]
         return out
 
@@ -259,9 +265,22 @@ class Library:
         cfg = index.config
         info = index.active()
         if info is None:
-            return {"documents": 0, "chunks": 0, "embedder": cfg.embedder, "dimension": cfg.dimension,
-                    "chunking": cfg.chunking, "collection": None}
+            return {
+                "documents": 0,
+                "chunks": 0,
+                "embedder": cfg.embedder,
+                "dimension": cfg.dimension,
+                "chunking": cfg.chunking,
+                "collection": None,
+            }
         docs, chunks = index.manifest.totals(info.name)
-        return {"documents": docs, "chunks": chunks, "embedder": info.config.embedder,
-                "dimension": info.config.dimension, "chunking": info.config.chunking, "collection": info.name,
-                "runtime": info.config.runtime, "matches_settings": info.config == cfg}
+        return {
+            "documents": docs,
+            "chunks": chunks,
+            "embedder": info.config.embedder,
+            "dimension": info.config.dimension,
+            "chunking": info.config.chunking,
+            "collection": info.name,
+            "runtime": info.config.runtime,
+            "matches_settings": info.config == cfg,
+        }

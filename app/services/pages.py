@@ -1,4 +1,5 @@
 """PDF page previews: one page rendered to PNG with pypdfium2, the cited span marked on it."""
+
 from __future__ import annotations
 
 import io
@@ -49,8 +50,9 @@ def find_span(page_text: str, span: str) -> tuple[int, int] | None:
     return None
 
 
-def render_page(path: str | Path, page: int, span: str = "", width: int = 900,
-                excerpt: bool = False) -> bytes:
+def render_page(
+    path: str | Path, page: int, span: str = "", width: int = 900, excerpt: bool = False
+) -> bytes:
     """PNG bytes of 1-based `page`, `width` pixels wide, with `span` highlighted when it can be found.
 
     With `excerpt`, only the band of the page around the highlight (a page scaled to a chat column is
@@ -74,12 +76,16 @@ def render_page(path: str | Path, page: int, span: str = "", width: int = 900,
             try:
                 image = p.render(scale=scale).to_pil().convert("RGBA")
             except (MemoryError, pdfium.PdfiumError) as e:
-                raise DocumentError(f"cannot render page {page} of {path.name} ({type(e).__name__})") from None
+                raise DocumentError(
+                    f"cannot render page {page} of {path.name} ({type(e).__name__})"
+                ) from None
             height = p.get_height()
             # PDF points with the origin bottom-left -> pixel boxes with the origin top-left
             rects = _span_rects(p, span) if span.strip() else []
-            boxes = [(x0 * scale - 2, (height - y1) * scale - 2, x1 * scale + 2, (height - y0) * scale + 2)
-                     for x0, y0, x1, y1 in rects]
+            boxes = [
+                (x0 * scale - 2, (height - y1) * scale - 2, x1 * scale + 2, (height - y0) * scale + 2)
+                for x0, y0, x1, y1 in rects
+            ]
         finally:
             pdf.close()
     if boxes:

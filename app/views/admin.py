@@ -1,4 +1,5 @@
 """Admin: index health and settings, reindex in the background, prune missing files, retrieval eval."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,12 +40,17 @@ def health(library) -> None:
     cols[1].metric("Chunks", s["chunks"])
     cols[2].metric("Missing files", len(library.missing_files()))
     chunking = s["chunking"]
-    st.caption(f"Collection `{s['collection'] or 'none yet'}` · {s['embedder']} "
-               f"({s.get('runtime', settings.embedder_runtime)}, {s['dimension']}-d) · "
-               f"chunks of {chunking.get('tokens')} tokens, {chunking.get('overlap')} overlap")
+    st.caption(
+        f"Collection `{s['collection'] or 'none yet'}` · {s['embedder']} "
+        f"({s.get('runtime', settings.embedder_runtime)}, {s['dimension']}-d) · "
+        f"chunks of {chunking.get('tokens')} tokens, {chunking.get('overlap')} overlap"
+    )
     if s.get("matches_settings") is False:
-        st.warning("The index was built with other embedder or chunking settings than the current ones: "
-                   "reindex to apply them.", icon=":material/sync_problem:")
+        st.warning(
+            "The index was built with other embedder or chunking settings than the current ones: "
+            "reindex to apply them.",
+            icon=":material/sync_problem:",
+        )
 
 
 def settings_table() -> None:
@@ -65,13 +71,22 @@ def settings_table() -> None:
 def maintenance(library, jobs) -> None:
     busy = jobs.running("index")
     row = st.container(horizontal=True)
-    if row.button("Reindex everything", icon=":material/sync:", type="primary", disabled=busy is not None,
-                 help="Rebuilds the index with the current settings; chat keeps answering from the old one"):
+    if row.button(
+        "Reindex everything",
+        icon=":material/sync:",
+        type="primary",
+        disabled=busy is not None,
+        help="Rebuilds the index with the current settings; chat keeps answering from the old one",
+    ):
         with ui.shown_errors("starting the reindex"):
             jobs.start("reindex", lambda job: library.reindex(job.progress))
             st.rerun()
-    if row.button("Prune missing files", icon=":material/cleaning_services:", disabled=busy is not None,
-                 help="Forget indexed files that were deleted or moved on disk"):
+    if row.button(
+        "Prune missing files",
+        icon=":material/cleaning_services:",
+        disabled=busy is not None,
+        help="Forget indexed files that were deleted or moved on disk",
+    ):
         with ui.shown_errors("pruning"):
             removed = library.prune_missing()
             st.session_state.pruned = [r.path for r in removed]
@@ -92,8 +107,11 @@ def maintenance(library, jobs) -> None:
         st.error(f"The last reindex failed: {ui.error_line(last.error)}", icon=":material/error:")
         return
     s = last.result.summary()
-    st.success(f"Reindexed {ui.plural(s['indexed'], 'file')} ({ui.plural(s['chunks'], 'chunk')}) in "
-               f"{last.seconds:.1f} s; the new index is live.", icon=":material/check_circle:")
+    st.success(
+        f"Reindexed {ui.plural(s['indexed'], 'file')} ({ui.plural(s['chunks'], 'chunk')}) in "
+        f"{last.seconds:.1f} s; the new index is live.",
+        icon=":material/check_circle:",
+    )
     for r in last.result.failed:
         st.caption(f":material/error: {ui.escape_md(Path(r.path).name)}: {ui.escape_md(describe(r))}")
 
@@ -105,15 +123,22 @@ def removal(library, jobs) -> None:
         st.caption("No documents to remove.")
         return
     by_id = {d.doc_id: d for d in docs}
-    chosen = st.multiselect("Documents to remove", list(by_id), key="to_remove", placeholder="Choose documents",
-                            format_func=lambda i: f"{by_id[i].title} ({', '.join(Path(p).name for p in by_id[i].paths) or i})")
-    sure = st.checkbox("Yes, remove them: uploaded files are deleted for good", key="remove_confirmed",
-                       disabled=not chosen)
+    chosen = st.multiselect(
+        "Documents to remove",
+        list(by_id),
+        key="to_remove",
+        placeholder="Choose documents",
+        format_func=lambda i: f"{by_id[i].title} ({', '.join(Path(p).name for p in by_id[i].paths) or i})",
+    )
+    sure = st.checkbox(
+        "Yes, remove them: uploaded files are deleted for good", key="remove_confirmed", disabled=not chosen
+    )
     busy = jobs.running("index")
     if st.button("Remove", icon=":material/delete:", disabled=not (chosen and sure) or busy is not None):
         with ui.shown_errors("removing documents"):
-            removed = [r for r in library.delete(chosen, admin=True, who="admin page")
-                       if r.status == "removed"]
+            removed = [
+                r for r in library.delete(chosen, admin=True, who="admin page") if r.status == "removed"
+            ]
             st.session_state.pop("to_remove", None)
             st.session_state.pop("remove_confirmed", None)
             st.toast(f"Removed {ui.plural(len(removed), 'document')}.", icon=":material/delete:")
@@ -125,11 +150,17 @@ def evaluation(jobs) -> None:
     folders = beir_folders(*roots)
     options = [str(f) for f in folders]
     with st.form("eval", border=False):
-        chosen = st.selectbox("BEIR folder", options, index=None, accept_new_options=True,
-                              placeholder="Choose or type a folder with corpus.jsonl, queries.jsonl, qrels/",
-                              help="Indexed once into a cache; the live index is untouched")
-        run = st.form_submit_button("Run retrieval evaluation", icon=":material/analytics:",
-                                    disabled=jobs.running("eval") is not None)
+        chosen = st.selectbox(
+            "BEIR folder",
+            options,
+            index=None,
+            accept_new_options=True,
+            placeholder="Choose or type a folder with corpus.jsonl, queries.jsonl, qrels/",
+            help="Indexed once into a cache; the live index is untouched",
+        )
+        run = st.form_submit_button(
+            "Run retrieval evaluation", icon=":material/analytics:", disabled=jobs.running("eval") is not None
+        )
     if run and chosen:
         with ui.shown_errors("starting the evaluation"):
             folder = Path(chosen).expanduser()
@@ -145,8 +176,11 @@ def evaluation(jobs) -> None:
     else:
         r = job.result
         st.caption(f"{r.get('dataset', '')} · {r.get('queries', '?')} queries · {job.seconds:.0f} s")
-        st.dataframe([{"method": m, **metrics} for m, metrics in r["methods"].items()],
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            [{"method": m, **metrics} for m, metrics in r["methods"].items()],
+            hide_index=True,
+            width="stretch",
+        )
 
 
 st.title("Admin")

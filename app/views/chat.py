@@ -1,4 +1,5 @@
 """Chat: ask the indexed documents; streamed answers with [n] citations you can open."""
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,13 @@ def footer(turn: dict) -> None:
 
 def ask(question: str, generator: str, top_k: int) -> None:
     st.session_state.turn_id += 1
-    turn = {"id": st.session_state.turn_id, "question": question, "answer": None,
-            "generator": generator, "top_k": top_k}
+    turn = {
+        "id": st.session_state.turn_id,
+        "question": question,
+        "answer": None,
+        "generator": generator,
+        "top_k": top_k,
+    }
     with st.chat_message("user", avatar=USER):
         st.markdown(ui.escape_md(question))
     with st.chat_message("assistant", avatar=ASSISTANT):
@@ -87,8 +93,13 @@ def sidebar(settings) -> tuple[str, int]:
             st.session_state.turns = []
         choices = allowed_generators(settings)
         default = choices.index(settings.generator) if settings.generator in choices else 0
-        generator = st.selectbox("Answer generator", choices, index=default, key="generator",
-                                 help="extractive quotes sentences; local and openai write with an LLM")
+        generator = st.selectbox(
+            "Answer generator",
+            choices,
+            index=default,
+            key="generator",
+            help="extractive quotes sentences; local and openai write with an LLM",
+        )
         top_k = st.slider("Passages to retrieve", 1, 20, settings.top_k, key="top_k")
     return generator, top_k
 
@@ -101,18 +112,24 @@ generator, top_k = sidebar(settings)
 st.title("Ask your documents")
 status = library.status()
 if status["documents"] == 0:
-    st.info("The library is empty. Upload a few documents first, then come back to ask about them.",
-            icon=":material/upload_file:")
+    st.info(
+        "The library is empty. Upload a few documents first, then come back to ask about them.",
+        icon=":material/upload_file:",
+    )
     st.page_link("views/documents.py", label="Upload documents", icon=":material/arrow_forward:")
     st.stop()
 
 if (job := resources.jobs().running("index")) is not None:
-    st.caption(f":material/sync: {job.kind.capitalize()} in progress: answers come from the current index "
-               "until it finishes.")
+    st.caption(
+        f":material/sync: {job.kind.capitalize()} in progress: answers come from the current index "
+        "until it finishes."
+    )
 if not st.session_state.turns:
-    st.caption(f"{ui.plural(status['documents'], 'document')}, "
-               f"{ui.plural(status['chunks'], 'passage')} indexed. "
-               "Answers cite their sources as [1], [2]…; open a source to see the passage and its page.")
+    st.caption(
+        f"{ui.plural(status['documents'], 'document')}, "
+        f"{ui.plural(status['chunks'], 'passage')} indexed. "
+        "Answers cite their sources as [1], [2]…; open a source to see the passage and its page."
+    )
 for turn in st.session_state.turns:
     with st.chat_message("user", avatar=USER):
         st.markdown(ui.escape_md(turn["question"]))

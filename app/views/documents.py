@@ -1,4 +1,5 @@
 """Documents: upload files into the library, watch them being indexed, browse and remove documents."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,13 @@ from app import components as ui
 from app import resources
 from app.services.library import describe, human_size, supported_suffixes
 
-ICONS = {"indexed": ":material/check_circle:", "unchanged": ":material/info:", "duplicate": ":material/info:",
-         "failed": ":material/error:", "rejected": ":material/block:"}
+ICONS = {
+    "indexed": ":material/check_circle:",
+    "unchanged": ":material/info:",
+    "duplicate": ":material/info:",
+    "failed": ":material/error:",
+    "rejected": ":material/block:",
+}
 
 settings = resources.settings()
 library = resources.library()
@@ -33,14 +39,19 @@ def upload_form(busy) -> None:
     suffixes = supported_suffixes()
     with st.form("upload", clear_on_submit=True, border=True):
         files = st.file_uploader(
-            "Add documents", type=[s.lstrip(".") for s in suffixes], accept_multiple_files=True,
+            "Add documents",
+            type=[s.lstrip(".") for s in suffixes],
+            accept_multiple_files=True,
             max_upload_size=max(1, math.ceil(settings.upload_max_mb)),  # the server checks exactly
-            help=f"{', '.join(suffixes)} · up to {settings.upload_max_mb:g} MB each")
-        submitted = st.form_submit_button("Add to library", icon=":material/upload:", type="primary",
-                                          disabled=busy is not None)
+            help=f"{', '.join(suffixes)} · up to {settings.upload_max_mb:g} MB each",
+        )
+        submitted = st.form_submit_button(
+            "Add to library", icon=":material/upload:", type="primary", disabled=busy is not None
+        )
     if busy is not None:
-        st.caption(f":material/hourglass_top: {busy.kind.capitalize()} in progress; "
-                   "you can upload when it finishes.")
+        st.caption(
+            f":material/hourglass_top: {busy.kind.capitalize()} in progress; you can upload when it finishes."
+        )
     if submitted and files:
         start_ingest(files)
     elif submitted:
@@ -73,26 +84,43 @@ def results() -> None:
 
 
 def table() -> None:
-    query = st.text_input("Search titles", placeholder="Search titles", label_visibility="collapsed",
-                          icon=":material/search:")
+    query = st.text_input(
+        "Search titles", placeholder="Search titles", label_visibility="collapsed", icon=":material/search:"
+    )
     docs = library.documents(query)
     total = len(library.documents())
     if not total:
-        st.info("No documents yet. Add some above: PDFs, Word, Markdown, HTML or text files.",
-                icon=":material/upload_file:")
+        st.info(
+            "No documents yet. Add some above: PDFs, Word, Markdown, HTML or text files.",
+            icon=":material/upload_file:",
+        )
         return
     st.caption(f"{len(docs)} of {ui.plural(total, 'document')}" if query else ui.plural(total, "document"))
-    rows = [{"Title": d.title, "Type": d.doc_type, "Pages": d.pages, "Chunks": d.chunks,
-             "Added": datetime.fromtimestamp(d.added), "Size": human_size(d.bytes),
-             "File": ", ".join(Path(p).name for p in d.paths) or "—"} for d in docs]
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "Title": st.column_config.TextColumn(width="medium"),
-        "Type": st.column_config.TextColumn(width="small"),
-        "Size": st.column_config.TextColumn(width="small"),
-        "Added": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "Pages": st.column_config.NumberColumn(width="small"),
-        "Chunks": st.column_config.NumberColumn(width="small"),
-    })
+    rows = [
+        {
+            "Title": d.title,
+            "Type": d.doc_type,
+            "Pages": d.pages,
+            "Chunks": d.chunks,
+            "Added": datetime.fromtimestamp(d.added),
+            "Size": human_size(d.bytes),
+            "File": ", ".join(Path(p).name for p in d.paths) or "—",
+        }
+        for d in docs
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Title": st.column_config.TextColumn(width="medium"),
+            "Type": st.column_config.TextColumn(width="small"),
+            "Size": st.column_config.TextColumn(width="small"),
+            "Added": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "Pages": st.column_config.NumberColumn(width="small"),
+            "Chunks": st.column_config.NumberColumn(width="small"),
+        },
+    )
     st.caption(":material/lock: Removing documents is an admin action: it is on the Admin page.")
 
 

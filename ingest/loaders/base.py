@@ -1,4 +1,5 @@
 """Loader role: one file in, its title and page texts out. One implementation per format."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """DOCX loader: paragraphs with heading styles become Markdown headings; tables become labelled rows
 (`ingest.tables`: the first row is the header, the first column labels each row)."""
+
 from __future__ import annotations
 
 import zipfile

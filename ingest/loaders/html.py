@@ -1,5 +1,6 @@
 """HTML loader: trafilatura strips navigation and boilerplate and keeps headings as Markdown; its pipe
 tables become labelled rows (`ingest.tables`)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,12 +20,15 @@ class HtmlLoader:
         import trafilatura
 
         html = decode_text(path.read_bytes())
-        text = trafilatura.extract(html, output_format="markdown", include_tables=True,
-                                   include_comments=False, favor_recall=True)
+        text = trafilatura.extract(
+            html, output_format="markdown", include_tables=True, include_comments=False, favor_recall=True
+        )
         if not text:  # very short pages fall below trafilatura's main-content heuristics
             text = trafilatura.html2txt(html) or ""
         meta = trafilatura.extract_metadata(html)
         title = (meta.title if meta and meta.title else "") or path.stem
         if not text.strip():
             raise DocumentError("empty: no readable text in the HTML")
-        return LoadedDocument(title=title.strip(), pages=require_text([markdown_tables(text)]), doc_type="html")
+        return LoadedDocument(
+            title=title.strip(), pages=require_text([markdown_tables(text)]), doc_type="html"
+        )

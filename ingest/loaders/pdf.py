@@ -12,6 +12,7 @@ usable text layer that shows an image is rendered and OCR'd (`ingest.ocr`, tesse
 in `LoadedDocument.ocr_pages` so their chunks say "text from OCR".
 pdfium is not thread-safe: loaders run in the parse worker, one file at a time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,9 @@ log = logging.getLogger(__name__)
 _SUSPECT_OBJECTS_PER_CHAR = 4
 # pdfium's text: U+FFFE for a hyphen that ended a line (the line break is dropped, "ready\ufffeto-drink");
 # control characters for some unmapped glyphs
-_PDFIUM_FIXES = str.maketrans({**{c: None for c in range(32) if chr(c) not in "\t\n\r\f"},
-                               "\r": "\n", "\ufffe": "-"})
+_PDFIUM_FIXES = str.maketrans(
+    {**{c: None for c in range(32) if chr(c) not in "\t\n\r\f"}, "\r": "\n", "\ufffe": "-"}
+)
 # pdfium never emits a blank line, and the chunker cuts at blank lines (paragraphs) by preference; without
 # them FinanceBench page_hit@5 fell from pypdf's 0.381 to 0.310, with them it is 0.381. A blank line goes
 # where the page leaves at least this much space between two lines, in heights of the lower line:
@@ -93,8 +95,18 @@ class PdfLoader:
             raise
         except FileNotDecryptedError:
             raise DocumentError("encrypted: needs a password") from None
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-                RecursionError, AssertionError, OSError, ZeroDivisionError) as e:
+        except (
+            PdfReadError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            RecursionError,
+            AssertionError,
+            OSError,
+            ZeroDivisionError,
+        ) as e:
             raise DocumentError(f"corrupt PDF ({type(e).__name__}: {_short(e)})") from None
         if slow:
             log.debug("%s: %d of %d page(s) read with pypdf", path.name, slow, n)
@@ -105,10 +117,15 @@ class PdfLoader:
             ocr_pages, notes = _ocr_pages(path, pages, scanned, self.options)
             warnings += notes
         if not any(p.strip() for p in pages):
-            why = ("OCR is off (RAG_OCR=false)" if not self.options.ocr
-                   else "; ".join(warnings) or "OCR found no text")
+            why = (
+                "OCR is off (RAG_OCR=false)"
+                if not self.options.ocr
+                else "; ".join(warnings) or "OCR found no text"
+            )
             raise DocumentError(f"no extractable text (scanned pages: {why})")
-        return LoadedDocument(title=title, pages=pages, doc_type="pdf", warnings=warnings, ocr_pages=ocr_pages)
+        return LoadedDocument(
+            title=title, pages=pages, doc_type="pdf", warnings=warnings, ocr_pages=ocr_pages
+        )
 
 
 def _usable(text: str) -> bool:
@@ -117,7 +134,9 @@ def _usable(text: str) -> bool:
     return len(visible) >= _MIN_PAGE_CHARS and sum(c.isalnum() for c in visible) >= 0.3 * len(visible)
 
 
-def _ocr_pages(path: Path, pages: list[str], scanned: list[int], opt: ParseOptions) -> tuple[set[int], list[str]]:
+def _ocr_pages(
+    path: Path, pages: list[str], scanned: list[int], opt: ParseOptions
+) -> tuple[set[int], list[str]]:
     """OCR the scanned pages that show an image, in place, up to the per-document cap. Returns the 1-based
     pages now holding OCR text and one-line notes (skipped pages, a page that timed out or failed)."""
     import pypdfium2 as pdfium
@@ -126,7 +145,9 @@ def _ocr_pages(path: Path, pages: list[str], scanned: list[int], opt: ParseOptio
     from .. import ocr
 
     if not ocr.available():
-        return set(), ["scanned pages not read: OCR unavailable (tesseract is not installed; run `make setup`)"]
+        return set(), [
+            "scanned pages not read: OCR unavailable (tesseract is not installed; run `make setup`)"
+        ]
     try:
         doc = pdfium.PdfDocument(str(path))
     except Exception:
@@ -137,8 +158,11 @@ def _ocr_pages(path: Path, pages: list[str], scanned: list[int], opt: ParseOptio
         for i in scanned:
             page = doc[i]
             try:
-                if not any(pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, k)) == pdfium_c.FPDF_PAGEOBJ_IMAGE
-                           for k in range(pdfium_c.FPDFPage_CountObjects(page))):
+                if not any(
+                    pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, k))
+                    == pdfium_c.FPDF_PAGEOBJ_IMAGE
+                    for k in range(pdfium_c.FPDFPage_CountObjects(page))
+                ):
                     continue  # blank or vector-only: nothing a camera saw
                 if len(done) + len(failed) >= opt.ocr_max_pages:
                     over += 1
@@ -156,8 +180,10 @@ def _ocr_pages(path: Path, pages: list[str], scanned: list[int], opt: ParseOptio
     finally:
         doc.close()
     if over:
-        notes.append(f"{over} scanned page(s) not read: over the OCR cap of {opt.ocr_max_pages} "
-                     "pages per document (RAG_OCR_MAX_PAGES)")
+        notes.append(
+            f"{over} scanned page(s) not read: over the OCR cap of {opt.ocr_max_pages} "
+            "pages per document (RAG_OCR_MAX_PAGES)"
+        )
     if failed:
         notes.append(f"OCR failed on {len(failed)} page(s): " + "; ".join(failed[:3]))
     return done, notes
@@ -248,8 +274,12 @@ def _paragraphs(textpage, lines: list[Line], tables: list[Table] = ()) -> str:
         box = None
         if k < len(line):
             c = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, start + k)
-            if (c >= 0 and pdfium_c.FPDFText_GetUnicode(textpage, c) == ord(line[k])
-                    and pdfium_c.FPDFText_GetLooseCharBox(textpage, c, rect) and rect.top > rect.bottom):
+            if (
+                c >= 0
+                and pdfium_c.FPDFText_GetUnicode(textpage, c) == ord(line[k])
+                and pdfium_c.FPDFText_GetLooseCharBox(textpage, c, rect)
+                and rect.top > rect.bottom
+            ):
                 box = (rect.bottom, rect.top)
         if box and band:
             bottom, top = box
@@ -260,7 +290,7 @@ def _paragraphs(textpage, lines: list[Line], tables: list[Table] = ()) -> str:
                 box = (min(bottom, band[0]), max(top, band[1]))
         band = box or band
         out.append(line)
-    if last_break >= 0 and not "".join(out[last_break + 2:]).strip():
+    if last_break >= 0 and not "".join(out[last_break + 2 :]).strip():
         del out[last_break]
     return "\n".join(out)
 

@@ -12,6 +12,7 @@ three or more number rows, so a text page costs nothing extra.
 The block is rendered as `TABLE_MARK caption` then one row per line; `ingest.chunker` packs such a
 block by rows and repeats the caption line in every chunk of it.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,11 @@ BoxOf = Callable[[int], Box | None]  # box of the character at a text index
 # a cell value: 1,234 (1,234) -1.5 12.3% $5 (12)% or a dash for nil; "$" and "%" alone are glued on
 _VALUE = re.compile(r"^[($]*[-+]?\$?\(?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?\)?%?\)?[*]?$|^[—–-]+$")
 _YEAR = re.compile(r"^\(?(19|20)\d\d\)?,?$")
-_PERIOD = re.compile(r"\b((19|20)\d\d|ended|months|weeks|quarter|fiscal|year|as of|january|february|march|"
-                     r"april|may|june|july|august|september|october|november|december)\b", re.I)
+_PERIOD = re.compile(
+    r"\b((19|20)\d\d|ended|months|weeks|quarter|fiscal|year|as of|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)\b",
+    re.I,
+)
 _MONTH = re.compile(r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?$", re.I)
 MIN_ROWS = 3  # value rows for a table; also the page pre-check
 MAX_HEADER_LINES = 7
@@ -234,8 +238,11 @@ def _build(lines: list[Line], first: int, last: int, floor: int, box: BoxOf) -> 
     for ln in head:
         for ph in _phrases(ln, box, gap=1.2 * em):
             # a phrase heads the columns it overlaps by a quarter of the narrower, else the nearest one
-            over = [i for i, (a, b) in enumerate(zip(col_left, cols))
-                    if min(b, ph.right) - max(a, ph.left) >= 0.25 * min(b - a, ph.right - ph.left)]
+            over = [
+                i
+                for i, (a, b) in enumerate(zip(col_left, cols))
+                if min(b, ph.right) - max(a, ph.left) >= 0.25 * min(b - a, ph.right - ph.left)
+            ]
             if not over and ph.right >= left_edge:
                 mid = (ph.left + ph.right) / 2
                 over = [min(range(len(cols)), key=lambda i: abs(centers[i] - mid))]
@@ -249,7 +256,7 @@ def _build(lines: list[Line], first: int, last: int, floor: int, box: BoxOf) -> 
     common = _common_prefix(labels) if len(cols) > 1 else []
     if common:
         caption.append(" ".join(common))
-        labels = [ls[len(common):] for ls in labels]
+        labels = [ls[len(common) :] for ls in labels]
     names = [" ".join(ls) or f"column {i + 1}" for i, ls in enumerate(labels)]
 
     rows: list[str] = []

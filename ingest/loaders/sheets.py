@@ -5,6 +5,7 @@ spreadsheet row number ("Row 7: ..."). The first non-empty row is the header, th
 the row. A slide is a page too: its title becomes a heading, its text frames paragraphs, its tables
 labelled rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -87,7 +88,9 @@ class CsvLoader:
             if n > MAX_ROWS:
                 break
             rows.append((n, [_cell(v) for v in r]))
-        return LoadedDocument(title=path.stem, pages=require_text([sheet_text(path.stem, rows)]), doc_type="csv")
+        return LoadedDocument(
+            title=path.stem, pages=require_text([sheet_text(path.stem, rows)]), doc_type="csv"
+        )
 
 
 @register("pptx", (".pptx",))
@@ -109,7 +112,11 @@ class PptxLoader:
         pages, first_title = [], ""
         for slide in slides:
             title_shape = slide.shapes.title
-            title = clean_cell(title_shape.text_frame.text) if title_shape is not None and title_shape.has_text_frame else ""
+            title = (
+                clean_cell(title_shape.text_frame.text)
+                if title_shape is not None and title_shape.has_text_frame
+                else ""
+            )
             blocks = [f"## {title}"] if title else []
             first_title = first_title or title
             for shape in slide.shapes:
@@ -119,8 +126,14 @@ class PptxLoader:
                     grid = [[_cell(c.text) for c in r.cells] for r in shape.table.rows]
                     blocks.append(render_table(title, labelled_rows(grid[:1], grid[1:])))
                 elif shape.has_text_frame:
-                    paras = [p for p in (" ".join(r.text for r in para.runs).strip()
-                                         for para in shape.text_frame.paragraphs) if p]
+                    paras = [
+                        p
+                        for p in (
+                            " ".join(r.text for r in para.runs).strip()
+                            for para in shape.text_frame.paragraphs
+                        )
+                        if p
+                    ]
                     if paras:
                         blocks.append("\n".join(paras))
             if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:

@@ -1,4 +1,5 @@
 """Plain text and Markdown loaders."""
+
 from __future__ import annotations
 
 import re

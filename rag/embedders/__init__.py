@@ -1,4 +1,5 @@
 """Embedders: `create_embedder(settings)` picks the packaged model and runtime named in the settings."""
+
 from __future__ import annotations
 
 from ..settings import Settings
@@ -7,7 +8,9 @@ from .base import MODELS, Embedder, ModelSpec, embedders, model_spec
 
 
 def create_embedder(settings: Settings) -> Embedder:
-    return embedders.create(settings.embedder_runtime, model_spec(settings.embedder), settings.embed_batch_size)
+    return embedders.create(
+        settings.embedder_runtime, model_spec(settings.embedder), settings.embed_batch_size
+    )
 
 
 __all__ = ["Embedder", "ModelSpec", "MODELS", "create_embedder", "embedders", "model_spec"]

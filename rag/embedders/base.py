@@ -1,4 +1,5 @@
 """Embedder role: texts in, L2-normalized vectors out, with query/document asymmetry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Each word (lower-cased) is hashed to one of `dimension` axes with a sign; a text
 sum, so texts that share words are near each other and the contract tests hold. Select it with
 RAG_EMBEDDER=fake RAG_EMBEDDER_RUNTIME=fake. Not for real use: it knows nothing of meaning.
 """
+
 from __future__ import annotations
 
 import hashlib

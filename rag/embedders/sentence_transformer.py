@@ -1,4 +1,5 @@
 """Reference embedder runtime: sentence-transformers on CPU torch."""
+
 from __future__ import annotations
 
 import threading
@@ -45,8 +46,13 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.spec.dimension), dtype=np.float32)
-        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        vecs = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return truncate(vecs.astype(np.float32), self.spec.dimension)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

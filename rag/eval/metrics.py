@@ -4,6 +4,7 @@ Ranking metrics follow trec_eval's definitions (cross-checked against pytrec_eva
 linear gain, log2(rank + 1) discount, ideal ranking from the judged relevant documents; a query
 with no results scores 0; means are over every judged query.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,12 +5,15 @@ Numbers are compared by value after normalisation: `2,018` = `2018` = `$2,018 mi
 carries the sign in words ("a decline of 42%") as often as in a minus. Years (a bare 1900-2099) and numbers
 glued to letters (FY2022, Q2, 10-K's 10 is kept: it is not glued) are not answers and are skipped.
 """
+
 from __future__ import annotations
 
 import re
 from typing import Iterable
 
-_NUM = re.compile(r"(?<![\w.])\(?[-\u2212]?[$€£]?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\)?\s?(%|percent\b)?(?![\w])")
+_NUM = re.compile(
+    r"(?<![\w.])\(?[-\u2212]?[$€£]?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\)?\s?(%|percent\b)?(?![\w])"
+)
 
 
 def numbers(text: str) -> set[float]:
@@ -19,8 +22,14 @@ def numbers(text: str) -> set[float]:
     for m in _NUM.finditer(text):
         whole, frac, pct = m.group(1), m.group(2) or "", m.group(3)
         digits = whole.replace(",", "")
-        if not frac and not pct and "," not in whole and len(digits) == 4 and digits[:2] in ("19", "20") \
-                and "$" not in m.group(0):
+        if (
+            not frac
+            and not pct
+            and "," not in whole
+            and len(digits) == 4
+            and digits[:2] in ("19", "20")
+            and "$" not in m.group(0)
+        ):
             continue  # a year
         out.add(round(float(digits + frac), 6))
     return out

@@ -5,6 +5,7 @@ backends render a prompt (rag.prompt), so nothing has to parse a prompt back.
 Factories take the settings and, by keyword, the parts they may use (`embedder`): every factory
 accepts them, so the service builds any generator the same way.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, Protocol, Sequence, runtime_checkable

@@ -10,6 +10,7 @@ sentence is semantically far from it. Measured on XQuAD-en (docs/benchmarks.md):
 lifted citation precision from 0.93 to 0.95 and containment from 0.79 to 0.83, and it catches
 questions about things the documents never discuss that share words with them.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,16 +28,23 @@ SHORT_PENALTY = 0.1  # fragments of one or two content words are rarely an answe
 RERANK_TOP = 8  # candidates re-scored by sentence embeddings (each costs one short encode)
 DENSE_WEIGHT = 1.0
 
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-                     r"fifty|hundred|thousand|million|billion|dozen|half|quarter)\b", re.I)
-_DATE = re.compile(r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)[ -]century\b|\b(January|February|March|April|"
-                   r"May|June|July|August|September|October|November|December)\b")
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen|half|quarter)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b\d{1,2}(st|nd|rd|th)[ -]century\b|\b(January|February|March|April|"
+    r"May|June|July|August|September|October|November|December)\b"
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
 def answer_type(question: str) -> str | None:
     q = question.lower()
-    if re.search(r"\bhow (many|much|long|old|far|large|big|tall|high)\b|\bwhat (percentage|percent|number|amount)\b", q):
+    if re.search(
+        r"\bhow (many|much|long|old|far|large|big|tall|high)\b|\bwhat (percentage|percent|number|amount)\b", q
+    ):
         return "number"
     if re.search(r"\b(when|what year|which year|what date|what century|what decade)\b", q):
         return "date"

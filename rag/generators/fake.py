@@ -6,6 +6,7 @@ Canned (no script): the hits' sentence sharing the most words with the question 
 tie; Markdown headings skipped), cited with its source's number; with no hits, the refusal. Either
 way the reply is streamed a word at a time and cut at `max_tokens` words, like a real model.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, Sequence

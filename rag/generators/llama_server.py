@@ -10,6 +10,7 @@ the child, not a preexec_fn, which can deadlock in a threaded parent) kills it i
 SIGKILLed. Linux sends that signal when the *thread* that forked exits, so every child is forked by
 one long-lived launcher thread, never by a short-lived Streamlit script thread.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -82,8 +83,13 @@ class LlamaServer:
     """One llama_cpp.server child. `endpoint()` starts it lazily and returns its URL; a request that
     fails hands its `start` number to `failure()`, which says whether the server died and restarts it."""
 
-    def __init__(self, model_path: Path, context_window: int = 4096, threads: int = 2,
-                 start_timeout: float = START_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        context_window: int = 4096,
+        threads: int = 2,
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
         self.model_path = Path(model_path).absolute()  # the child runs in another directory
         self.context_window = context_window
         self.threads = threads
@@ -133,8 +139,10 @@ class LlamaServer:
                 self._start()  # loads while the user reads the message; the next endpoint() waits
                 return f"the local model stopped ({why}); restarting"
             self._proc = None  # the next question starts it again, lazily
-            return (f"the local model stopped again ({why}) right after a restart; not restarting it "
-                    f"automatically: {REBUILD} (server log: {self.log_path})")
+            return (
+                f"the local model stopped again ({why}) right after a restart; not restarting it "
+                f"automatically: {REBUILD} (server log: {self.log_path})"
+            )
 
     def exit_reason(self, wait: float = 2.0) -> str | None:
         """How the current child ended ("killed by SIGSEGV"), None while it runs."""
@@ -165,11 +173,30 @@ class LlamaServer:
         if not self.model_path.is_file():
             raise GeneratorError(f"local model {self.model_path} is missing: run `make setup`")
         self._port = _free_port()
-        cmd = [sys.executable, "-c", _BOOTSTRAP, str(os.getpid()),
-               "--model", str(self.model_path), "--model_alias", self.alias,
-               "--host", "127.0.0.1", "--port", str(self._port),
-               "--n_ctx", str(self.context_window), "--n_threads", str(self.threads),
-               "--n_threads_batch", str(self.threads), "--interrupt_requests", "False", "--verbose", "False"]
+        cmd = [
+            sys.executable,
+            "-c",
+            _BOOTSTRAP,
+            str(os.getpid()),
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self._port),
+            "--n_ctx",
+            str(self.context_window),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
+            "--interrupt_requests",
+            "False",
+            "--verbose",
+            "False",
+        ]
         env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP} | {"PYTHONUNBUFFERED": "1"}
         # OpenMP threads that spin between tokens made decoding ~10x slower on 2 busy cores
         # (docs/benchmarks.md); sleeping ones cost little when the machine is quiet
@@ -177,8 +204,14 @@ class LlamaServer:
         with self.log_path.open("ab") as out:
             out.write(f"--- start {self.starts + 1}: port {self._port}\n".encode())
             out.flush()
-            self._proc = _spawn(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env=env, cwd=tempfile.gettempdir())
+            self._proc = _spawn(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=tempfile.gettempdir(),
+            )
         self.starts += 1
         self._ready = False
 
@@ -193,16 +226,20 @@ class LlamaServer:
                         break
                     self._proc = None
                     fix = REBUILD if code < 0 else f"server log: {self.log_path}"  # a signal: the build
-                    raise GeneratorError(f"the local model server could not load {self.model_path.name} "
-                                         f"({describe_exit(code)}: {tail or 'no output'}); {fix}")
+                    raise GeneratorError(
+                        f"the local model server could not load {self.model_path.name} "
+                        f"({describe_exit(code)}: {tail or 'no output'}); {fix}"
+                    )
                 if self._is_ours():
                     self._ready = True
                     return
                 if time.monotonic() > deadline:
                     self._proc.kill()
                     self._proc = None
-                    raise GeneratorError(f"the local model server did not start within "
-                                         f"{self.start_timeout:g} s (log: {self.log_path})")
+                    raise GeneratorError(
+                        f"the local model server did not start within "
+                        f"{self.start_timeout:g} s (log: {self.log_path})"
+                    )
                 time.sleep(0.2)
 
     def _is_ours(self) -> bool:

@@ -4,6 +4,7 @@ The model is served by a supervised `llama_cpp.server` child (rag.generators.lla
 every generator, session and CLI command of this process, and spoken to with the `openai` generator's
 client: a crash in llama.cpp costs one answer ("the local model stopped; restarting"), not the app.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,8 +26,9 @@ _FIX = "run `make setup` (or `pip install llama-cpp-python[server]==0.3.36 && ra
 class LocalGenerator:
     name = "local"
 
-    def __init__(self, model_path: Path, context_window: int = 4096, threads: int = 2,
-                 timeout: float = 300.0) -> None:
+    def __init__(
+        self, model_path: Path, context_window: int = 4096, threads: int = 2, timeout: float = 300.0
+    ) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise GeneratorError(f"llama-cpp-python is not installed: {_FIX}")
         if not model_path.is_file():
@@ -46,8 +48,16 @@ class LocalGenerator:
         url, start = self.server.endpoint()
         api = self._api
         if api is None or api[0] != start:  # a restarted server listens on a new port
-            api = self._api = (start, OpenAIGenerator(url, self.server.alias, timeout=self.timeout,
-                                                      max_retries=0, context_window=self.context_window))
+            api = self._api = (
+                start,
+                OpenAIGenerator(
+                    url,
+                    self.server.alias,
+                    timeout=self.timeout,
+                    max_retries=0,
+                    context_window=self.context_window,
+                ),
+            )
         return api[1], start
 
     def _count_tokens(self, text: str) -> int:
@@ -74,9 +84,11 @@ class LocalGenerator:
         """Raw chat completion over already rendered messages."""
         # llama_cpp.server ends an over-long prompt's stream silently (no error event): check first
         if (need := sum(self.count_tokens(m.content) + 8 for m in messages)) >= self.context_window:
-            raise GeneratorError(f"the prompt (~{need} tokens) does not fit the local model's context "
-                                 f"({self.context_window}): lower RAG_MAX_CONTEXT_TOKENS or raise "
-                                 "RAG_LOCAL_CONTEXT")
+            raise GeneratorError(
+                f"the prompt (~{need} tokens) does not fit the local model's context "
+                f"({self.context_window}): lower RAG_MAX_CONTEXT_TOKENS or raise "
+                "RAG_LOCAL_CONTEXT"
+            )
         api, start = self._client()
         try:
             yield from api.chat(messages, max_tokens)

@@ -3,6 +3,7 @@
 No cross-encoder weights ship on PyPI (checked: flashrank and small-hybrid-reranker download at run
 time), so the default is "none": the fused hybrid order is the final order.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
@@ -42,7 +43,9 @@ class CrossEncoderReranker:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.reranker_path:
-            raise ConfigError("reranker 'cross-encoder' needs RAG_RERANKER_PATH: a local cross-encoder model folder")
+            raise ConfigError(
+                "reranker 'cross-encoder' needs RAG_RERANKER_PATH: a local cross-encoder model folder"
+            )
         self.path = str(settings.reranker_path)
         self._model = None
 

@@ -1,4 +1,5 @@
 """Retriever role: a question in, ranked chunk hits out."""
+
 from __future__ import annotations
 
 from typing import Protocol, Sequence, runtime_checkable

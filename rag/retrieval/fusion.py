@@ -1,4 +1,5 @@
 """Fusing ranked lists, and collapsing near-duplicate chunks."""
+
 from __future__ import annotations
 
 from ..text import words

@@ -6,6 +6,7 @@ chunk. The result lists each page's best chunk in page order first (so the top k
 then the remaining chunks by their own score. Chunks of non-paged documents (Markdown, text, HTML, DOCX:
 one "page" per file) are their own unit and keep their scores, so those corpora rank exactly as before.
 """
+
 from __future__ import annotations
 
 from ..types import Hit

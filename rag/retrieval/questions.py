@@ -7,24 +7,31 @@ its subject, and they pull BM25 and the embedding toward pages that talk about "
 "explain". Only whole sentences that match an instruction pattern are dropped; a question is never
 emptied, and a sentence that only names where to look keeps that place ("cash flow statement").
 """
+
 from __future__ import annotations
 
 import re
 
 _SENTENCES = re.compile(r"(?<=[.?!])\s+(?=[A-Z\[(])")
 # a sentence (after the first) is an instruction when it matches one of these
-_INSTRUCTION = [re.compile(p, re.I) for p in (
-    r"^if\b.*\b(state|say|answer|respond|return|write|put)\b.*$",  # "If X is not useful ..., then state that ..."
-    r"^(please\s+)?(answer|respond|reply|round|express|report|provide|give|show)\b.*\b(in|to|as|with|by|"
-    r"using)\b.*$",  # "Answer in USD millions." / "Round to two decimals." / "Give a response ... by ..."
-    r"^(please\s+)?(use|using|assume|assuming)\b.*$",
-    r"^(respond|answer|reply)\b.*$",
-)]
+_INSTRUCTION = [
+    re.compile(p, re.I)
+    for p in (
+        r"^if\b.*\b(state|say|answer|respond|return|write|put)\b.*$",  # "If X is not useful ..., then state that ..."
+        r"^(please\s+)?(answer|respond|reply|round|express|report|provide|give|show)\b.*\b(in|to|as|with|by|"
+        r"using)\b.*$",  # "Answer in USD millions." / "Round to two decimals." / "Give a response ... by ..."
+        r"^(please\s+)?(use|using|assume|assuming)\b.*$",
+        r"^(respond|answer|reply)\b.*$",
+    )
+]
 # "Calculate X for FY2022; if X is not meaningful for the company then state that and explain why."
 _IF_CLAUSE = re.compile(r"[;,]\s*if\b[^;]*\b(state|say|answer|respond)\b[^;]*$", re.I)
 # "... relying on / using (only) the details shown (with)in the statement of cash flows and the P&L" -> keep the place
-_PLACE = re.compile(r"\b(?:details|information|data|figures)\s+(?:shown|outlined|given|provided|reported)?\s*"
-                    r"(?:with)?in\s+(?:the\s+)?(?P<place>.+?)\.?$", re.I)
+_PLACE = re.compile(
+    r"\b(?:details|information|data|figures)\s+(?:shown|outlined|given|provided|reported)?\s*"
+    r"(?:with)?in\s+(?:the\s+)?(?P<place>.+?)\.?$",
+    re.I,
+)
 
 
 def split_sentences(text: str) -> list[str]:

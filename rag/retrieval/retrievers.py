@@ -1,4 +1,5 @@
 """Built-in retrievers: dense (Chroma), bm25 (bm25s), hybrid (both, fused)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -48,7 +49,11 @@ class HybridRetriever(DenseRetriever):
         s = self.settings
         dense = self.sources.dense(query, n, doc_ids)
         lexical, doc_scores = self.sources.lexical_and_doc_scores(query, n, doc_ids, docs=s.doc_prior > 0)
-        fused = fusion.rrf(dense, lexical, s.rrf_k) if s.fusion == "rrf" else fusion.weighted(dense, lexical, s.fusion_weight)
+        fused = (
+            fusion.rrf(dense, lexical, s.rrf_k)
+            if s.fusion == "rrf"
+            else fusion.weighted(dense, lexical, s.fusion_weight)
+        )
         return fusion.doc_prior(fused, doc_scores, s.doc_prior)
 
 

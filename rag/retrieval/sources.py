@@ -1,4 +1,5 @@
 """What every retriever searches: the live collection's vectors and its BM25 twin."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -39,8 +40,9 @@ class SearchSources:
     def lexical(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         return self.lexical_and_doc_scores(query, n, doc_ids, docs=False)[0]
 
-    def lexical_and_doc_scores(self, query: str, n: int, doc_ids: Sequence[str] | None = None,
-                               docs: bool = True) -> tuple[list[Hit], dict[str, float]]:
+    def lexical_and_doc_scores(
+        self, query: str, n: int, doc_ids: Sequence[str] | None = None, docs: bool = True
+    ) -> tuple[list[Hit], dict[str, float]]:
         """BM25 hits, and (with `docs`) the whole-document scores from the same index in the same look-up
         of the live collection (a Chroma server round trip each)."""
         found = self.bm25()

@@ -1,4 +1,5 @@
 """Vector store role: named collections of chunks with vectors and metadata."""
+
 from __future__ import annotations
 
 from typing import Iterator, Protocol, Sequence, runtime_checkable

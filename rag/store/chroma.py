@@ -3,6 +3,7 @@
 We always pass our own embeddings (Chroma's default embedder downloads a model) and use upsert,
 because `add` silently ignores existing ids.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, Sequence
@@ -24,8 +25,12 @@ class ChromaStore:
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         for i in range(0, len(chunks), self._max_batch):
             part = chunks[i : i + self._max_batch]
-            self._col.upsert(ids=[c.id for c in part], embeddings=vectors[i : i + len(part)],
-                             documents=[c.text for c in part], metadatas=[c.metadata() for c in part])
+            self._col.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[i : i + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
 
     def delete_docs(self, doc_ids: Sequence[str]) -> None:
         for d in doc_ids:
@@ -38,10 +43,16 @@ class ChromaStore:
         where = None
         if doc_ids:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
-        r = self._col.query(query_embeddings=[vector], n_results=min(k, n), where=where,
-                            include=["documents", "metadatas", "distances"])
-        return [Hit(Chunk.from_metadata(i, t, m), score=1.0 - d, dense=1.0 - d)
-                for i, t, m, d in zip(r["ids"][0], r["documents"][0], r["metadatas"][0], r["distances"][0])]
+        r = self._col.query(
+            query_embeddings=[vector],
+            n_results=min(k, n),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(Chunk.from_metadata(i, t, m), score=1.0 - d, dense=1.0 - d)
+            for i, t, m, d in zip(r["ids"][0], r["documents"][0], r["metadatas"][0], r["distances"][0])
+        ]
 
     def get(self, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
@@ -78,14 +89,19 @@ class ChromaBackend:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if settings.chroma_host:
-                client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                             settings=chroma_settings)
+                client = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
                 client.heartbeat()
                 return client
             settings.chroma_dir.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
         except Exception as e:
-            where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
+            where = (
+                f"{settings.chroma_host}:{settings.chroma_port}"
+                if settings.chroma_host
+                else settings.chroma_dir
+            )
             raise StoreError(f"cannot open the Chroma store at {where}: {str(e)[:160]}") from None
 
     def refresh(self) -> None:
@@ -104,8 +120,9 @@ class ChromaBackend:
         self.client = self._connect()
 
     def open(self, name: str) -> ChromaStore:
-        col = self.client.get_or_create_collection(name, embedding_function=None,
-                                                   configuration={"hnsw": {"space": "cosine"}})
+        col = self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
         return ChromaStore(col, self.max_batch)
 
     def drop(self, name: str) -> None:

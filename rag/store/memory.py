@@ -1,4 +1,5 @@
 """In-process NumPy store: exact cosine search. For tests and tiny throwaway indexes."""
+
 from __future__ import annotations
 
 from typing import Iterator, Sequence

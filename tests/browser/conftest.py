@@ -1,4 +1,5 @@
 """On a failed browser test, screenshot every page it still has open (artifacts/browser/FAILED-*.png)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Issue 14 item 2 in a real browser: no URL, www. host or e-mail address from a document or an answer
 becomes a link. Before the fix Streamlit's renderer autolinked them after unescaping the Markdown."""
+
 from __future__ import annotations
 
 import os
@@ -17,12 +18,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
 OPEN_PAGES: list = []
-DOC = ("# Zephyr support\n\nThe support portal for the Zephyr turbine is https://evil.example/c?d=SECRET and "
-       "the engineer answers at boss@evil.example or www.evil.example/help any day.\n")
+DOC = (
+    "# Zephyr support\n\nThe support portal for the Zephyr turbine is https://evil.example/c?d=SECRET and "
+    "the engineer answers at boss@evil.example or www.evil.example/help any day.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +43,21 @@ def server(tmp_path_factory):
     (tmp / "docs").mkdir()
     (tmp / "docs" / "support.md").write_text(DOC)
     # the fake embedder: the rendering is under test here, not retrieval quality
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp / "data"), "RAG_EMBEDDER_RUNTIME": "fake",
-           "RAG_REFUSAL_THRESHOLD": "0", "ANONYMIZED_TELEMETRY": "False"}
-    subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(tmp / "docs")], cwd=ROOT, env=env,
-                   check=True, capture_output=True, timeout=300)
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp / "data"),
+        "RAG_EMBEDDER_RUNTIME": "fake",
+        "RAG_REFUSAL_THRESHOLD": "0",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "ingest", str(tmp / "docs")],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     with streamlit_app(env, "server-links.log") as url:
         yield url
 

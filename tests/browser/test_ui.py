@@ -2,6 +2,7 @@
 
 One server and one browser for the module; screenshots go to artifacts/browser/ for people to look at.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,36 +20,57 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]  # loopback only, whatever a page asks
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]  # loopback only, whatever a page asks
 PASSWORD = "browser-test-password"
 QUESTION = "What is the rated output of the Zephyr turbine?"
 ANSWER = "4.2 megawatts"
 OPEN_PAGES: list = []  # for the failure screenshots taken in conftest.py
-WORDS = ("harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge "
-         "market weaver copper timber mill council archive festival choir museum garden railway").split()
+WORDS = (
+    "harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge "
+    "market weaver copper timber mill council archive festival choir museum garden railway"
+).split()
 
 
 def report_pdf(path: Path, filler_pages: int = 60) -> Path:
     """A report whose page 3 holds the answer; the filler pages make a reindex take a few seconds."""
     rnd = random.Random(7)
-    pages = ["Northern Harbour Energy Report. Prepared for the town council.",
-             "Contents. Background, the turbine, maintenance, and the budget for the coming years."]
-    pages.append("The Zephyr turbine was installed in 2011 at the northern harbour. Its rated output is "
-                 "4.2 megawatts at peak wind. It was built by Halvard Engineering after a design "
-                 "competition.")
+    pages = [
+        "Northern Harbour Energy Report. Prepared for the town council.",
+        "Contents. Background, the turbine, maintenance, and the budget for the coming years.",
+    ]
+    pages.append(
+        "The Zephyr turbine was installed in 2011 at the northern harbour. Its rated output is "
+        "4.2 megawatts at peak wind. It was built by Halvard Engineering after a design "
+        "competition."
+    )
     for i in range(filler_pages):
-        pages.append(f"Appendix {i + 1}. " + " ".join(
-            " ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(12)))
+        pages.append(
+            f"Appendix {i + 1}. "
+            + " ".join(" ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(12))
+        )
     return make_pdf(path, pages, font_size=11, line_height=7)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp / "data"), "RAG_ADMIN_PASSWORD": PASSWORD,
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp / "data"),
+        "RAG_ADMIN_PASSWORD": PASSWORD,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
     with streamlit_app(env, "server.log") as url:
         yield url, tmp
 
@@ -121,8 +143,10 @@ def test_upload_pdf_ask_and_open_the_cited_page(server, browser, uploaded):
     report = uploaded.get_by_test_id("stExpanderDetails").first.inner_text()
     assert re.search(r"harbour-report\.pdf: indexed as .+: 63 pages", report), report
     uploaded.get_by_text("1 document", exact=True).wait_for()  # the table is a canvas: no text to find
-    uploaded.wait_for_function("() => { const t = document.querySelector('[data-testid=stDataFrame]');"
-                               " return t && t.getBoundingClientRect().width > 500; }")
+    uploaded.wait_for_function(
+        "() => { const t = document.querySelector('[data-testid=stDataFrame]');"
+        " return t && t.getBoundingClientRect().width > 500; }"
+    )
     shot(uploaded, "01-documents-uploaded.png")
 
     page = new_page(browser, url)

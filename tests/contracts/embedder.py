@@ -1,4 +1,5 @@
 """The behaviour every embedder runtime must have."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,9 @@ class EmbedderContract:
         assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
 
     def test_query_lands_nearest_to_the_matching_document(self, embedder):
-        docs = embedder.embed_documents(["Paris is the capital of France.", "Photosynthesis converts light to energy."])
+        docs = embedder.embed_documents(
+            ["Paris is the capital of France.", "Photosynthesis converts light to energy."]
+        )
         q = embedder.embed_query("What is the capital city of France?")
         assert q.shape == (embedder.spec.dimension,)
         assert float(docs[0] @ q) > float(docs[1] @ q) + 0.1

@@ -2,6 +2,7 @@
 a `generator` fixture; build the generator once per module so the model is loaded once.
 
 Generators take the question and the retrieved hits (source n = hits[n - 1]), not a rendered prompt."""
+
 from __future__ import annotations
 
 import re
@@ -13,16 +14,35 @@ from rag.types import Chunk, Hit
 
 
 def hit(text: str, n: int = 1, title: str = "Doc") -> Hit:
-    return Hit(Chunk(id=f"c{n}", doc_id=f"d{n}", text=text, source=f"/docs/{n}.md", title=title, page=1,
-                     start=0, end=len(text), doc_type="md"), 1.0, dense=0.7)
+    return Hit(
+        Chunk(
+            id=f"c{n}",
+            doc_id=f"d{n}",
+            text=text,
+            source=f"/docs/{n}.md",
+            title=title,
+            page=1,
+            start=0,
+            end=len(text),
+            doc_type="md",
+        ),
+        1.0,
+        dense=0.7,
+    )
 
 
 # A made-up fact, so a right answer proves the hits reached the generator.
-QUESTION = ("When did the Zorblat footbridge open?",
-            [hit("The Zorblat footbridge opened in 1923. It spans the river Quell.", 1, "Zorblat Bridge"),
-             hit("Bananas are yellow and grow in bunches.", 2, "Fruit")])
-ESSAY = ("Write a long, detailed essay about the history of bridges.",
-         [hit("Bridges have been built since antiquity, first from wood and stone, later from iron and steel.")])
+QUESTION = (
+    "When did the Zorblat footbridge open?",
+    [
+        hit("The Zorblat footbridge opened in 1923. It spans the river Quell.", 1, "Zorblat Bridge"),
+        hit("Bananas are yellow and grow in bunches.", 2, "Fruit"),
+    ],
+)
+ESSAY = (
+    "Write a long, detailed essay about the history of bridges.",
+    [hit("Bridges have been built since antiquity, first from wood and stone, later from iron and steel.")],
+)
 
 
 class GeneratorContract:

@@ -1,6 +1,7 @@
 """The behaviour every loader must have. `SAMPLES` holds a small file of each registered format with the
 same fact in it; tests/unit/test_loader_contract.py runs the contract against every registered loader
 and fails for a loader that has no sample here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,10 @@ def _markdown(path: Path) -> None:
 
 
 def _html(path: Path) -> None:
-    path.write_text(f"<html><head><title>Zorblat</title></head><body><h1>Zorblat</h1><p>{FACT}</p>"
-                    "</body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><head><title>Zorblat</title></head><body><h1>Zorblat</h1><p>{FACT}</p></body></html>",
+        encoding="utf-8",
+    )
 
 
 def _docx(path: Path) -> None:
@@ -67,9 +70,14 @@ def _pptx(path: Path) -> None:
 
 # loader name -> (a suffix it is registered for, a writer of a sample holding NEEDLES)
 SAMPLES: dict[str, tuple[str, Callable[[Path], None]]] = {
-    "text": (".txt", _text), "markdown": (".md", _markdown), "html": (".html", _html),
+    "text": (".txt", _text),
+    "markdown": (".md", _markdown),
+    "html": (".html", _html),
     "docx": (".docx", _docx),
-    "pdf": (".pdf", _pdf), "csv": (".csv", _csv), "xlsx": (".xlsx", _xlsx), "pptx": (".pptx", _pptx),
+    "pdf": (".pdf", _pdf),
+    "csv": (".csv", _csv),
+    "xlsx": (".xlsx", _xlsx),
+    "pptx": (".pptx", _pptx),
 }
 
 

@@ -1,4 +1,5 @@
 """The behaviour every reranker must have: the same hits back, reordered, scores in the new order."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,16 +8,33 @@ from rag.rerankers import Reranker
 from rag.types import Chunk, Hit
 
 QUERY = "When did the Zorblat footbridge open?"
-TEXTS = ["The Zorblat footbridge opened in 1923 after six years of work.",
-         "Bananas are yellow and grow in bunches.",
-         "Trains to the coast leave every hour from platform two."]
+TEXTS = [
+    "The Zorblat footbridge opened in 1923 after six years of work.",
+    "Bananas are yellow and grow in bunches.",
+    "Trains to the coast leave every hour from platform two.",
+]
 
 
 def hits() -> list[Hit]:
     """Fused retrieval order: the clear answer first, scores falling."""
-    return [Hit(Chunk(id=f"c{n}", doc_id=f"d{n}", text=t, source=f"/docs/{n}.md", title=f"Doc {n}", page=1,
-                      start=0, end=len(t), doc_type="md"), 1.0 - 0.2 * n, dense=0.5)
-            for n, t in enumerate(TEXTS)]
+    return [
+        Hit(
+            Chunk(
+                id=f"c{n}",
+                doc_id=f"d{n}",
+                text=t,
+                source=f"/docs/{n}.md",
+                title=f"Doc {n}",
+                page=1,
+                start=0,
+                end=len(t),
+                doc_type="md",
+            ),
+            1.0 - 0.2 * n,
+            dense=0.5,
+        )
+        for n, t in enumerate(TEXTS)
+    ]
 
 
 class RerankerContract:

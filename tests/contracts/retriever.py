@@ -1,4 +1,5 @@
 """The behaviour every retriever must have, on a small real index."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The behaviour every vector store backend must have."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,18 @@ DIM = 8
 
 
 def _chunk(i: int, doc: str) -> Chunk:
-    return Chunk(id=f"{doc}:1:{i}", doc_id=doc, text=f"text {doc} {i}", source=f"/tmp/{doc}.md",
-                 title=f"Title {doc}", page=1 + i % 2, start=i * 10, end=i * 10 + 9, heading="H", doc_type="md")
+    return Chunk(
+        id=f"{doc}:1:{i}",
+        doc_id=doc,
+        text=f"text {doc} {i}",
+        source=f"/tmp/{doc}.md",
+        title=f"Title {doc}",
+        page=1 + i % 2,
+        start=i * 10,
+        end=i * 10 + 9,
+        heading="H",
+        doc_type="md",
+    )
 
 
 def _vecs(n: int, seed: int = 0) -> np.ndarray:

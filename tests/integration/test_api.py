@@ -1,5 +1,6 @@
 """`rag serve` for real: a uvicorn server in its own process on a free loopback port, driven by the
 `openai` client, raw SSE and multipart uploads, with the fake embedder (fast) and the extractive generator."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,14 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 USER, ADMIN = "user-key-0123456789abcdef", "admin-key-0123456789abcdef"
-EIFFEL = ("# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889 "
-          "for the World Fair.\n\nIt is 330 metres tall and was designed by the company of Gustave Eiffel.\n")
-NILE = ("# The Nile\n\nThe Nile is a major river in northeastern Africa. It flows north into the "
-        "Mediterranean Sea.\n\nThe Aswan High Dam on the Nile was completed in 1970.\n")
+EIFFEL = (
+    "# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889 "
+    "for the World Fair.\n\nIt is 330 metres tall and was designed by the company of Gustave Eiffel.\n"
+)
+NILE = (
+    "# The Nile\n\nThe Nile is a major river in northeastern Africa. It flows north into the "
+    "Mediterranean Sea.\n\nThe Aswan High Dam on the Nile was completed in 1970.\n"
+)
 REFUSAL = "The documents do not contain the answer."
 
 
@@ -31,8 +36,9 @@ class Api:
     log: Path
 
     def client(self, key: str | None = USER) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60,
-                            headers={"Authorization": f"Bearer {key}"} if key else {})
+        return httpx.Client(
+            base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {key}"} if key else {}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +46,27 @@ def api(tmp_path_factory):
     """`rag serve` as a user starts it, configured through the environment."""
     home = tmp_path_factory.mktemp("api")
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(home / "data"), "RAG_EMBEDDER": "fake",
-           "RAG_EMBEDDER_RUNTIME": "fake", "RAG_GENERATOR": "extractive", "RAG_API_KEYS": USER,
-           "RAG_API_ADMIN_KEYS": ADMIN, "RAG_UPLOAD_MAX_MB": "0.05", "RAG_UPLOAD_MAX_FILES": "3"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAG_DATA_DIR": str(home / "data"),
+        "RAG_EMBEDDER": "fake",
+        "RAG_EMBEDDER_RUNTIME": "fake",
+        "RAG_GENERATOR": "extractive",
+        "RAG_API_KEYS": USER,
+        "RAG_API_ADMIN_KEYS": ADMIN,
+        "RAG_UPLOAD_MAX_MB": "0.05",
+        "RAG_UPLOAD_MAX_FILES": "3",
+    }
     log = home / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=home,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Api(f"http://127.0.0.1:{port}", proc, log)
     deadline = time.monotonic() + 90
     while True:
@@ -98,7 +118,8 @@ def test_openai_client_gets_a_cited_answer_with_a_sources_list(api, library):
     client = openai_client(api)
     assert "docqa" in [m.id for m in client.models.list()]
     done = client.chat.completions.create(
-        model="docqa", messages=[{"role": "user", "content": "When did the Eiffel Tower open?"}])
+        model="docqa", messages=[{"role": "user", "content": "When did the Eiffel Tower open?"}]
+    )
     content = done.choices[0].message.content
     assert "1889" in content and "[1]" in content
     assert content.endswith("Sources:\n[1] Eiffel Tower")
@@ -119,7 +140,9 @@ def test_openai_client_streaming_gives_the_same_checked_content(api, library):
 
 def test_openai_client_gets_a_refusal_as_a_normal_message(api, library):
     done = openai_client(api).chat.completions.create(
-        model="docqa", messages=[{"role": "user", "content": "Who painted the ceiling of the Sistine Chapel?"}])
+        model="docqa",
+        messages=[{"role": "user", "content": "Who painted the ceiling of the Sistine Chapel?"}],
+    )
     assert done.choices[0].message.content.startswith(REFUSAL)
     assert done.choices[0].finish_reason == "stop" and done.model_extra["docqa"]["refused"] is True
 
@@ -146,8 +169,10 @@ def read_sse(response: httpx.Response) -> list[tuple[str, dict]]:
 
 
 def test_ask_streams_pieces_then_the_checked_answer(api, library):
-    with api.client() as c, c.stream("POST", "/v1/ask", json={"question": "How tall is the Eiffel Tower?",
-                                                               "stream": True}) as r:
+    with (
+        api.client() as c,
+        c.stream("POST", "/v1/ask", json={"question": "How tall is the Eiffel Tower?", "stream": True}) as r,
+    ):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = read_sse(r)
     kinds = [e for e, _ in events]
@@ -173,8 +198,17 @@ def test_upload_job_ask_delete(api, library):
         job = r.json()["job"]
         if r.status_code == 202:
             assert r.headers["location"] == f"/v1/jobs/{job['id']}"
-            assert r.json()["files"] == [{"name": "nile.md", "status": "queued", "detail": "", "doc_id": "",
-                                          "title": "", "pages": 0, "chunks": 0}]
+            assert r.json()["files"] == [
+                {
+                    "name": "nile.md",
+                    "status": "queued",
+                    "detail": "",
+                    "doc_id": "",
+                    "title": "",
+                    "pages": 0,
+                    "chunks": 0,
+                }
+            ]
             job = wait_job(c, job["id"])
         assert job["state"] == "done", job
         [result] = job["files"]
@@ -182,8 +216,9 @@ def test_upload_job_ask_delete(api, library):
         nile = result["doc_id"]
         assert nile in [d["id"] for d in c.get("/v1/documents").json()["documents"]]
 
-        answer = c.post("/v1/ask", json={"question": "When was the Aswan High Dam completed?",
-                                         "doc_ids": [nile]}).json()
+        answer = c.post(
+            "/v1/ask", json={"question": "When was the Aswan High Dam completed?", "doc_ids": [nile]}
+        ).json()
         assert "1970" in answer["answer"] and {x["doc_id"] for x in answer["citations"]} == {nile}
 
         forbidden = c.delete(f"/v1/documents/{nile}")
@@ -203,25 +238,34 @@ def test_reindex_is_admin_only_and_runs_as_a_job(api, library):
         assert r.status_code == 202, r.text
         job = wait_job(c, r.json()["id"])
         assert job["state"] == "done" and job["kind"] == "reindex", job
-        assert "1889" in c.post("/v1/ask", json={"question": "When did the Eiffel Tower open?"}).json()["answer"]
+        assert (
+            "1889" in c.post("/v1/ask", json={"question": "When did the Eiffel Tower open?"}).json()["answer"]
+        )
 
 
 def test_auth_failures(api):
     with api.client(key=None) as anon, api.client("wrong-key-0123456789abcdef") as wrong:
         assert anon.get("/healthz").json() == {"status": "ok"}
-        for r in (anon.get("/v1/status"), wrong.get("/v1/status"), anon.post("/v1/ask", json={"question": "x"}),
-                  wrong.post("/v1/chat/completions", json={"model": "docqa", "messages": []})):
+        for r in (
+            anon.get("/v1/status"),
+            wrong.get("/v1/status"),
+            anon.post("/v1/ask", json={"question": "x"}),
+            wrong.post("/v1/chat/completions", json={"model": "docqa", "messages": []}),
+        ):
             assert r.status_code == 401 and r.json()["error"] == "unauthorized"
             assert r.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("files, status, error", [
-    ([("tool.exe", b"MZ\x90\x00")], 415, "unsupported_type"),
-    ([("report.pdf", b"<html>not a pdf</html>")], 422, "bad_document"),
-    ([("empty.md", b"")], 422, "bad_document"),
-    ([("big.txt", b"word " * 20_000)], 413, "too_large"),  # 100 kB > RAG_UPLOAD_MAX_MB=0.05
-    ([(f"{i}.txt", b"hello") for i in range(4)], 413, "too_large"),  # > RAG_UPLOAD_MAX_FILES=3
-])
+@pytest.mark.parametrize(
+    "files, status, error",
+    [
+        ([("tool.exe", b"MZ\x90\x00")], 415, "unsupported_type"),
+        ([("report.pdf", b"<html>not a pdf</html>")], 422, "bad_document"),
+        ([("empty.md", b"")], 422, "bad_document"),
+        ([("big.txt", b"word " * 20_000)], 413, "too_large"),  # 100 kB > RAG_UPLOAD_MAX_MB=0.05
+        ([(f"{i}.txt", b"hello") for i in range(4)], 413, "too_large"),  # > RAG_UPLOAD_MAX_FILES=3
+    ],
+)
 def test_bad_uploads_are_refused_with_a_reason(api, files, status, error):
     with api.client() as c:
         r = c.post("/v1/documents", files=[("files", f) for f in files])
@@ -231,17 +275,24 @@ def test_bad_uploads_are_refused_with_a_reason(api, files, status, error):
 
 def test_one_bad_file_does_not_stop_the_others(api, library):
     with api.client() as c:
-        r = c.post("/v1/documents", params={"wait": 60},
-                   files=[("files", ("tool.exe", b"MZ")), ("files", ("eiffel.md", EIFFEL.encode()))])
+        r = c.post(
+            "/v1/documents",
+            params={"wait": 60},
+            files=[("files", ("tool.exe", b"MZ")), ("files", ("eiffel.md", EIFFEL.encode()))],
+        )
     assert r.status_code == 200, r.text
-    assert [(f["name"], f["status"]) for f in r.json()["files"]] == [("tool.exe", "rejected"),
-                                                                      ("eiffel.md", "unchanged")]
+    assert [(f["name"], f["status"]) for f in r.json()["files"]] == [
+        ("tool.exe", "rejected"),
+        ("eiffel.md", "unchanged"),
+    ]
 
 
 def test_status_and_openapi_docs(api, library):
     with api.client() as c:
         status = c.get("/v1/status").json()
-        assert status["documents"] >= 1 and status["embedder"] == "fake" and "extractive" in status["generators"]
+        assert (
+            status["documents"] >= 1 and status["embedder"] == "fake" and "extractive" in status["generators"]
+        )
         spec = c.get("/openapi.json").json()
         assert {"/v1/ask", "/v1/chat/completions", "/v1/documents", "/v1/jobs/{job_id}"} <= set(spec["paths"])
         docs = c.get("/docs")

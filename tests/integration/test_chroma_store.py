@@ -1,4 +1,5 @@
 """Chroma passes the store contract embedded (PersistentClient) and as a `chroma run` server."""
+
 import pytest
 
 from rag import Settings
@@ -15,8 +16,14 @@ class TestChromaEmbedded(StoreContract):
 class TestChromaServer(StoreContract):
     @pytest.fixture
     def backend(self, chroma_server):
-        b = ChromaBackend(Settings(data_dir=chroma_server.path, chroma_host="127.0.0.1",
-                                   chroma_port=chroma_server.port, _env_file=None))
+        b = ChromaBackend(
+            Settings(
+                data_dir=chroma_server.path,
+                chroma_host="127.0.0.1",
+                chroma_port=chroma_server.port,
+                _env_file=None,
+            )
+        )
         for name in b.names():
             b.drop(name)
         return b

@@ -1,5 +1,6 @@
 """Issue 12: no answer sentence shown as cited states a figure its cited span lacks, over every XQuAD-en and
 FinanceBench question (the index is the evaluation cache `rag eval answers` builds and reuses)."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,9 @@ def _service(folder, generator: str = "extractive", **settings) -> tuple[AnswerS
     names = {f.name: f for f in qa.files}
     files = qa.files if qa.index_all else [names[d] for d in sorted({q.doc for q in qa.questions})]
     s = Settings(_env_file=None, generator=generator, **settings)
-    index, _ = cached_index(s, DEFAULT_CACHE, f"qa/{qa.name}", fingerprint(files, [f.name for f in files]), files)
+    index, _ = cached_index(
+        s, DEFAULT_CACHE, f"qa/{qa.name}", fingerprint(files, [f.name for f in files]), files
+    )
     return AnswerService(index.settings, index), qa.questions
 
 
@@ -47,8 +50,9 @@ def test_local_model_answers_on_financebench_never_cite_a_figure_their_span_lack
     model = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     if not (Settings(_env_file=None).models_dir / f"{model}.gguf").is_file():
         pytest.skip("local GGUF missing: run `rag setup models`")
-    service, questions = _service(shared_eval / "financebench", "local", local_model=model, local_context=2048,
-                                  max_context_tokens=1200)
+    service, questions = _service(
+        shared_eval / "financebench", "local", local_model=model, local_context=2048, max_context_tokens=1200
+    )
     # the 0.5B model takes ~20 s an answer on 2 cores: a bounded sample keeps CI well inside its limit
     bad, _ = _violations(service, questions[:LOCAL_SAMPLE])
     assert bad == [], f"{len(bad)} cited sentences state figures their span lacks, e.g. {bad[:3]}"

@@ -5,6 +5,7 @@ parse worker survives its parent, and the next run completes.
 RAG_CRASH_TRIALS kill points per command (default 3, sized for CI; docs/reliability.md has a 10-point run);
 RAG_CRASH_SEED fixes the points. The fake embedder keeps a run to seconds; the store is real (embedded Chroma).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,24 +27,34 @@ ROOT = Path(__file__).resolve().parents[2]
 TRIALS = int(os.environ.get("RAG_CRASH_TRIALS", "3"))
 SEED = int(os.environ.get("RAG_CRASH_SEED", str(random.randrange(10**6))))
 FILES = 60
-WORDS = ("harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge market "
-         "weaver copper timber mill council archive festival choir museum garden railway").split()
+WORDS = (
+    "harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge market "
+    "weaver copper timber mill council archive festival choir museum garden railway"
+).split()
 
 
 def corpus(folder: Path) -> Path:
     rnd = random.Random(1)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(FILES):
-        paras = ["\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(6))
-                 for _ in range(4)]
+        paras = [
+            "\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(6))
+            for _ in range(4)
+        ]
         (folder / f"note-{i:03d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paras) + "\n")
     return folder
 
 
 def rag(env: dict, *args: str, kill_after: float | None = None) -> int | None:
     """Run `rag ...`; with `kill_after`, SIGKILL it then (returns None if it was killed, else its code)."""
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if kill_after is None:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
@@ -96,7 +107,9 @@ def consistent(settings: Settings) -> tuple[str | None, int, int]:
         orphans = set(per_doc) - set(docs) - pending
         assert not orphans, f"chunks of documents the manifest does not know: {sorted(orphans)[:3]}"
         for doc_id, d in docs.items():
-            assert per_doc[doc_id] == d.chunks, f"{d.title}: store {per_doc[doc_id]} chunks, manifest {d.chunks}"
+            assert per_doc[doc_id] == d.chunks, (
+                f"{d.title}: store {per_doc[doc_id]} chunks, manifest {d.chunks}"
+            )
         paths = [p for d in docs.values() for p in d.paths]
         assert len(paths) == len(set(paths)), "a file mapped to two documents"
         return info.name, len(docs), sum(d.chunks for d in docs.values())
@@ -150,7 +163,9 @@ def test_reindex_killed_at_random_points_keeps_the_old_index_serving(setup):
         code = rag(env, "reindex", kill_after=rnd.uniform(0.1, 0.9) * full)
         killed += code is None
         now = consistent(settings)
-        assert now[1:] == before[1:]  # whichever collection is live (old, or new if the switch was done), it is whole
+        assert (
+            now[1:] == before[1:]
+        )  # whichever collection is live (old, or new if the switch was done), it is whole
         live = now
     rag(env, "reindex")
     after = consistent(settings)

@@ -1,4 +1,5 @@
 """`rag eval retrieval` and `rag eval answers` end to end, as a user runs them, on small slices."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,14 @@ pytestmark = pytest.mark.slow
 def rag_eval(args: list[str], cwd: Path, cache: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}  # the defaults, not a dev's .env
     env["RAG_EVAL_CACHE"] = str(cache)
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "eval", *args, "--json"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", *args, "--json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -40,7 +47,9 @@ def scifact_slice(src: Path, dst: Path, n_queries: int = 40, n_docs: int = 200) 
     (dst / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
     queries = [json.loads(x) for x in (src / "queries.jsonl").read_text().splitlines() if x.strip()]
     (dst / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries if q["_id"] in qids))
-    (dst / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join("\t".join(r) + "\n" for r in keep_q))
+    (dst / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join("\t".join(r) + "\n" for r in keep_q)
+    )
     return dst
 
 
@@ -62,9 +71,21 @@ def test_eval_retrieval_scores_every_method_on_a_scifact_slice(shared_eval, tmp_
 
 def test_eval_answers_on_twenty_xquad_questions(shared_eval, tmp_path, cache):
     out = rag_eval(["answers", str(shared_eval / "xquad_en"), "--limit", "20"], tmp_path, cache)
-    assert set(out) == {"dataset", "questions", "containment", "f1", "citation_precision", "page_hit@5",
-                        "refusal_rate", "false_refusal_rate", "p50_s", "unanswerable", "refusal_in_domain",
-                        "numeric", "numeric_questions"}
+    assert set(out) == {
+        "dataset",
+        "questions",
+        "containment",
+        "f1",
+        "citation_precision",
+        "page_hit@5",
+        "refusal_rate",
+        "false_refusal_rate",
+        "p50_s",
+        "unanswerable",
+        "refusal_in_domain",
+        "numeric",
+        "numeric_questions",
+    }
     assert out["dataset"] == "xquad_en" and out["questions"] == 20
     assert out["page_hit@5"] is None  # no pages in Markdown
     assert out["containment"] >= 0.6 and 0 < out["f1"] <= 1
@@ -75,6 +96,11 @@ def test_eval_answers_on_twenty_xquad_questions(shared_eval, tmp_path, cache):
 
 def test_eval_rejects_a_folder_in_no_known_layout(tmp_path, cache):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "eval", "retrieval", str(tmp_path), "--json"],
-                          cwd=tmp_path, env=env | {"RAG_EVAL_CACHE": str(cache)}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "eval", "retrieval", str(tmp_path), "--json"],
+        cwd=tmp_path,
+        env=env | {"RAG_EVAL_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "BEIR-layout" in proc.stderr

@@ -1,4 +1,5 @@
 """EmbeddingGemma-300M (assembled by `make setup`) passes the embedder contract with its own prompts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,4 +47,6 @@ def test_window_covers_a_default_chunk_with_title_and_prompt(gemma):
     spec = model_spec("embeddinggemma-300m")
     prompt = gemma.count_tokens([spec.document_prefix])[0]
     assert spec.max_tokens - 2 - prompt - 40 >= Settings(_env_file=None).chunk_tokens  # 40: a long title line
-    assert isinstance(gemma.embed_documents(["word " * 1000]), np.ndarray)  # longer input is cut, not an error
+    assert isinstance(
+        gemma.embed_documents(["word " * 1000]), np.ndarray
+    )  # longer input is cut, not an error

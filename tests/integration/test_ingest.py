@@ -1,4 +1,5 @@
 """Ingestion end to end: real embedded Chroma under tmp_path, the real MiniLM, the real CLI."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,15 +38,21 @@ The Fresnel lens weighs three tonnes and floats on a bath of mercury.
 
 Paraffin is delivered by boat on the first Monday of each month.
 """
-PDF_PAGES = ["The pump station moves 42 litres per second at full load.",
-             "On page two: the backup generator starts within nine seconds."]
+PDF_PAGES = [
+    "The pump station moves 42 litres per second at full load.",
+    "On page two: the backup generator starts within nine seconds.",
+]
 FACT = "The Zorblat footbridge in Velmora opened in 1911 after six years of construction."
-FILLER = "ledger audit revenue glacier turbine sonnet enzyme dividend meridian antibody lattice compiler".split()
+FILLER = (
+    "ledger audit revenue glacier turbine sonnet enzyme dividend meridian antibody lattice compiler".split()
+)
 
 
 def filler(seed: int, sentences: int) -> str:
     rnd = random.Random(seed)
-    return " ".join(" ".join(rnd.choice(FILLER) for _ in range(12)).capitalize() + "." for _ in range(sentences))
+    return " ".join(
+        " ".join(rnd.choice(FILLER) for _ in range(12)).capitalize() + "." for _ in range(sentences)
+    )
 
 
 @pytest.fixture
@@ -146,7 +153,10 @@ def test_same_bytes_under_two_names_are_one_document(settings, embedder, docs):
     assert len(pump_chunks) == 2 and len({c.id for c in pump_chunks}) == 2
     index = Index(settings)
     doc_id = pump_chunks[0].doc_id
-    assert [Path(p).name for p in index.manifest.paths(index.active().name, doc_id)] == ["pump-copy.pdf", "pump.pdf"]
+    assert [Path(p).name for p in index.manifest.paths(index.active().name, doc_id)] == [
+        "pump-copy.pdf",
+        "pump.pdf",
+    ]
     shutil.copy(docs / "pump.pdf", docs / "third.pdf")  # a later copy is recognised too
     assert run_ingest(settings, embedder, docs)["duplicates"] == 1
     (docs / "pump.pdf").unlink()
@@ -220,11 +230,15 @@ def test_cli_exit_code_1_lists_each_failed_file_with_a_reason(cli, docs, tmp_pat
     reasons = {Path(f["path"]).name: f["reason"] for f in s["failed"]}
     assert reasons.keys() == {"empty.md", "junk.txt", "named.xyz", "missing.pdf"}
     assert reasons["empty.md"].startswith("empty") and reasons["junk.txt"].startswith("binary")
-    assert reasons["named.xyz"].startswith("unsupported type '.xyz'") and reasons["missing.pdf"] == "not found"
+    assert (
+        reasons["named.xyz"].startswith("unsupported type '.xyz'") and reasons["missing.pdf"] == "not found"
+    )
     assert s["indexed"] == 3  # the good files went in anyway
 
 
-@pytest.mark.parametrize("args", [["ingest"], ["ingest", "--bogus", "x"], ["frobnicate"], ["status", "extra"]])
+@pytest.mark.parametrize(
+    "args", [["ingest"], ["ingest", "--bogus", "x"], ["frobnicate"], ["status", "extra"]]
+)
 def test_cli_usage_errors_exit_2(cli, args):
     assert cli(*args).exit_code == 2
 
@@ -261,8 +275,10 @@ def test_cli_delete_and_reindex(cli, docs):
 def building_docs(manifest: Path) -> int:
     db = sqlite3.connect(manifest, timeout=5)
     try:
-        return db.execute("SELECT COUNT(*) FROM documents d JOIN collections c ON c.name = d.collection "
-                          "WHERE c.state = 'building'").fetchone()[0]
+        return db.execute(
+            "SELECT COUNT(*) FROM documents d JOIN collections c ON c.name = d.collection "
+            "WHERE c.state = 'building'"
+        ).fetchone()[0]
     except sqlite3.OperationalError:  # not created yet / locked for a moment
         return 0
     finally:
@@ -296,8 +312,14 @@ def test_reindex_killed_midway_keeps_old_index_serving(tmp_path, settings, embed
     hits = store.query(embedder.embed_query("When did the Zorblat footbridge open?"), 3)
     assert "1911" in hits[0].chunk.text
 
-    later = subprocess.run([*rag, "ingest", str(docs), "--json"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=300)
+    later = subprocess.run(
+        [*rag, "ingest", str(docs), "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert later.returncode == 0, later.stderr[-2000:]
     assert json.loads(later.stdout)["unchanged"] == 17
     fresh = Index(settings)
@@ -306,8 +328,9 @@ def test_reindex_killed_midway_keeps_old_index_serving(tmp_path, settings, embed
 
 
 def test_ingest_and_query_through_a_chroma_server(tmp_path, embedder, docs, chroma_server):
-    settings = Settings(data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server.port,
-                        _env_file=None)
+    settings = Settings(
+        data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server.port, _env_file=None
+    )
     s = run_ingest(settings, embedder, docs)
     assert (s["indexed"], s["failed"]) == (3, [])
     assert not settings.chroma_dir.exists()  # nothing embedded: the vectors live in the server
@@ -318,10 +341,13 @@ def test_ingest_and_query_through_a_chroma_server(tmp_path, embedder, docs, chro
     assert run_ingest(settings, embedder, docs)["unchanged"] == 3
 
 
-def test_two_data_dirs_share_one_chroma_server_without_touching_each_other(tmp_path, embedder, docs, chroma_server):
+def test_two_data_dirs_share_one_chroma_server_without_touching_each_other(
+    tmp_path, embedder, docs, chroma_server
+):
     def settings(name):
-        return Settings(data_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=chroma_server.port,
-                        _env_file=None)
+        return Settings(
+            data_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=chroma_server.port, _env_file=None
+        )
 
     first, second = settings("first"), settings("second")
     run_ingest(first, embedder, docs)

@@ -5,6 +5,7 @@ RAG_LOAD_CLIENTS (default 20), RAG_LOAD_SECONDS (default 10, sized for CI; the d
 RAG_LOAD_FILES (default 400) for the ingest.
 The fake embedder keeps the figures about the service, the store and the locking, not the model.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,10 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = int(os.environ.get("RAG_LOAD_CLIENTS", "20"))
 SECONDS = float(os.environ.get("RAG_LOAD_SECONDS", "10"))
 FILES = int(os.environ.get("RAG_LOAD_FILES", "400"))  # the ingest running meanwhile
-WORDS = ("harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge market "
-         "weaver copper timber mill council archive festival choir museum garden railway").split()
-QUESTIONS = ["When did the Zephyr turbine open?", "What does the harbour ledger record?",
-             "Which council runs the museum garden?", "How long is the canal bridge?"]
+WORDS = (
+    "harbour ledger survey coastal tide ferry granite quarry lantern orchard meadow canal bridge market "
+    "weaver copper timber mill council archive festival choir museum garden railway"
+).split()
+QUESTIONS = [
+    "When did the Zephyr turbine open?",
+    "What does the harbour ledger record?",
+    "Which council runs the museum garden?",
+    "How long is the canal bridge?",
+]
 
 
 def _corpus(folder: Path, n: int, seed: int) -> Path:
@@ -39,16 +46,23 @@ def _corpus(folder: Path, n: int, seed: int) -> Path:
     rnd = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        paras = ["\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(6))
-                 for _ in range(4)]
-        (folder / f"doc-{seed}-{i:04d}.md").write_text(f"# Document {seed}-{i}\n\n" + "\n\n".join(paras) + "\n")
-    (folder / f"zephyr-{seed}.md").write_text("# Zephyr\n\nThe Zephyr turbine opened in 2011 at the harbour.\n")
+        paras = [
+            "\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)).capitalize() + "." for _ in range(6))
+            for _ in range(4)
+        ]
+        (folder / f"doc-{seed}-{i:04d}.md").write_text(
+            f"# Document {seed}-{i}\n\n" + "\n\n".join(paras) + "\n"
+        )
+    (folder / f"zephyr-{seed}.md").write_text(
+        "# Zephyr\n\nThe Zephyr turbine opened in 2011 at the harbour.\n"
+    )
     return folder
 
 
 def _post(url: str, body: dict, timeout: float = 120) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read())
@@ -57,15 +71,32 @@ def _post(url: str, body: dict, timeout: float = 120) -> tuple[int, dict]:
 
 
 def test_concurrent_api_clients_during_a_large_ingest_on_a_chroma_server(tmp_path, chroma_server):
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_EMBEDDER_RUNTIME": "fake",
-           "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server.port)}
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp_path / "data"),
+        "RAG_EMBEDDER_RUNTIME": "fake",
+        "RAG_CHROMA_HOST": "127.0.0.1",
+        "RAG_CHROMA_PORT": str(chroma_server.port),
+    }
     for k in ("RAG_API_KEYS", "RAG_API_ADMIN_KEYS"):
         env.pop(k, None)
-    subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(_corpus(tmp_path / "first", 20, 1))],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "ingest", str(_corpus(tmp_path / "first", 20, 1))],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     port = free_port()
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    api = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     ingest = None
     try:
@@ -78,8 +109,14 @@ def test_concurrent_api_clients_during_a_large_ingest_on_a_chroma_server(tmp_pat
                 assert api.poll() is None and time.monotonic() < deadline, "the API did not start"
                 time.sleep(0.5)
         big = _corpus(tmp_path / "big", FILES, 2)
-        ingest = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(big)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "ingest", str(big)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         latencies: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -119,6 +156,8 @@ def test_concurrent_api_clients_during_a_large_ingest_on_a_chroma_server(tmp_pat
     assert not errors, f"{len(errors)} errors, first: {errors[:3]}"
     assert latencies
     q = statistics.quantiles(latencies, n=20)
-    print(f"\nload: {CLIENTS} clients x {SECONDS:g} s: {len(latencies)} answers, 0 errors, "
-          f"p50 {statistics.median(latencies):.2f} s, p95 {q[18]:.2f} s; ingest still running at the end: "
-          f"{ingest_running}")
+    print(
+        f"\nload: {CLIENTS} clients x {SECONDS:g} s: {len(latencies)} answers, 0 errors, "
+        f"p50 {statistics.median(latencies):.2f} s, p95 {q[18]:.2f} s; ingest still running at the end: "
+        f"{ingest_running}"
+    )

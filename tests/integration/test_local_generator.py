@@ -1,5 +1,6 @@
 """The `local` generator against its managed llama_cpp.server child: the generator contract, the shared
 server, and crashes (SIGKILL, SIGSEGV) of the model server in the middle of an answer."""
+
 from __future__ import annotations
 
 import os
@@ -135,12 +136,18 @@ def test_server_dying_again_right_after_a_restart_is_not_restarted_in_a_loop(loc
 @pytest.mark.parametrize("how", ["exit", "SIGKILL"])
 def test_server_stops_with_its_parent(how):
     needs_model()
-    code = ("import sys, time\nfrom pathlib import Path\nfrom rag.generators.local import LocalGenerator\n"
-            f"g = LocalGenerator(Path({str(MODEL)!r}), context_window=512, threads=1)\n"
-            "g.server.endpoint()\nprint(g.server.pid, flush=True)\n"
-            + ("time.sleep(600)\n" if how == "SIGKILL" else ""))
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[2])
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom rag.generators.local import LocalGenerator\n"
+        f"g = LocalGenerator(Path({str(MODEL)!r}), context_window=512, threads=1)\n"
+        "g.server.endpoint()\nprint(g.server.pid, flush=True)\n"
+        + ("time.sleep(600)\n" if how == "SIGKILL" else "")
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         server_pid = int(parent.stdout.readline())
         if how == "SIGKILL":

@@ -1,4 +1,5 @@
 """The int8 ONNX runtime passes the embedder contract and stays interchangeable with the torch reference."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,12 @@ from rag import Settings
 from rag.embedders import create_embedder
 from tests.contracts.embedder import EmbedderContract
 
-TEXTS = ["The Eiffel Tower opened in 1889.", "Vitamin D supplementation and fracture risk in the elderly. " * 6,
-         "x", "Quarterly revenue grew 4.2% to $1,577 million, driven by services. " * 30]
+TEXTS = [
+    "The Eiffel Tower opened in 1889.",
+    "Vitamin D supplementation and fracture risk in the elderly. " * 6,
+    "x",
+    "Quarterly revenue grew 4.2% to $1,577 million, driven by services. " * 30,
+]
 
 
 @pytest.fixture(scope="module")

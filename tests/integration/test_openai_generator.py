@@ -1,4 +1,5 @@
 """OpenAIGenerator against a real `llama_cpp.server` on 127.0.0.1, plus tiny stub servers for errors."""
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,24 @@ def llama_server(tmp_path_factory) -> LlamaServer:
     port, log = free_port(), tmp_path_factory.mktemp("llama_server") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-            stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(MODEL),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--n_threads",
+                "2",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
@@ -100,8 +116,9 @@ def test_silent_server_is_a_timeout_error():
     with socket.socket() as s:  # accepts connections (backlog) but never answers
         s.bind(("127.0.0.1", 0))
         s.listen()
-        gen = OpenAIGenerator(f"http://127.0.0.1:{s.getsockname()[1]}/v1", model="m", timeout=0.5,
-                              max_retries=0)
+        gen = OpenAIGenerator(
+            f"http://127.0.0.1:{s.getsockname()[1]}/v1", model="m", timeout=0.5, max_retries=0
+        )
         with pytest.raises(GeneratorError, match="did not answer within 0.5 s"):
             list(gen.chat([user("Hi")]))
 
@@ -109,6 +126,7 @@ def test_silent_server_is_a_timeout_error():
 @pytest.fixture
 def status_server():
     """An HTTP server on 127.0.0.1 that answers every request with `server.status` and an OpenAI error."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -129,12 +147,15 @@ def status_server():
     server.server_close()
 
 
-@pytest.mark.parametrize("status, message", [
-    (401, "rejected the API key: check RAG_OPENAI_API_KEY"),
-    (404, "404 for model 'm': check RAG_OPENAI_MODEL"),
-    (429, "rate limiting"),
-    (500, "failed: Error code: 500 - stub"),
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        (401, "rejected the API key: check RAG_OPENAI_API_KEY"),
+        (404, "404 for model 'm': check RAG_OPENAI_MODEL"),
+        (429, "rate limiting"),
+        (500, "failed: Error code: 500 - stub"),
+    ],
+)
 def test_http_errors_become_one_line_generator_errors(status_server, status, message):
     status_server.status = status
     gen = OpenAIGenerator(f"http://127.0.0.1:{status_server.server_port}/v1", model="m", max_retries=0)
@@ -143,8 +164,12 @@ def test_http_errors_become_one_line_generator_errors(status_server, status, mes
 
 
 def test_factory_reads_settings_and_needs_no_key_for_a_local_endpoint():
-    gen = generators.create("openai", Settings(_env_file=None, openai_base_url="http://127.0.0.1:1/v1",
-                                               openai_model="m", openai_timeout_s=3))
+    gen = generators.create(
+        "openai",
+        Settings(
+            _env_file=None, openai_base_url="http://127.0.0.1:1/v1", openai_model="m", openai_timeout_s=3
+        ),
+    )
     assert (gen.model, gen.timeout, str(gen._client.base_url)) == ("m", 3, "http://127.0.0.1:1/v1/")
 
 

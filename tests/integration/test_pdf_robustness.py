@@ -5,6 +5,7 @@ embedding included. The FinanceBench slice (1,839 pages) goes through the Parser
 embedding all of it is the benchmark's job (benchmarks/ingest.py), too slow for a test.
 Run with `-s` to see the tally of outcomes and reasons.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,15 +44,26 @@ def tally(title: str, outcomes: list[tuple[str, str]]) -> None:
 def corpus(shared_eval, tmp_path_factory, embedder):
     root = (shared_eval / "pdfs").resolve()
     files = sorted(root.rglob("*.pdf"))
-    settings = Settings(data_dir=tmp_path_factory.mktemp("robustness") / "data", parse_timeout_s=PARSE_TIMEOUT_S,
-                        _env_file=None)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("robustness") / "data",
+        parse_timeout_s=PARSE_TIMEOUT_S,
+        _env_file=None,
+    )
     t = time.monotonic()
     report = Ingestor(Index(settings, embedder=embedder)).ingest(files)
     seconds = time.monotonic() - t
     results = {Path(r.path).relative_to(root).as_posix(): r for r in report.results}
-    tally(f"shared/eval/pdfs: {len(files)} PDFs in {seconds:.0f} s", [(r.status, r.reason) for r in results.values()])
-    return {"rows": tsv(root / "MANIFEST.tsv"), "results": results, "seconds": seconds, "settings": settings,
-            "report": report}
+    tally(
+        f"shared/eval/pdfs: {len(files)} PDFs in {seconds:.0f} s",
+        [(r.status, r.reason) for r in results.values()],
+    )
+    return {
+        "rows": tsv(root / "MANIFEST.tsv"),
+        "results": results,
+        "seconds": seconds,
+        "settings": settings,
+        "report": report,
+    }
 
 
 def test_every_pdf_is_indexed_or_fails_with_a_one_line_reason(corpus):
@@ -68,7 +80,11 @@ def test_the_whole_corpus_finishes_in_bounded_time(corpus):
 
 
 def test_password_protected_pdfs_fail_as_encrypted(corpus):
-    locked = [f for f, row in corpus["rows"].items() if row["encrypted"] == "yes" and row["empty_password_ok"] != "yes"]
+    locked = [
+        f
+        for f, row in corpus["rows"].items()
+        if row["encrypted"] == "yes" and row["empty_password_ok"] != "yes"
+    ]
     assert len(locked) == 15
     for f in locked:
         r = corpus["results"][f]
@@ -86,8 +102,11 @@ def test_pdfs_encrypted_with_an_empty_password_open(corpus):
 
 def test_pdfs_pypdf_cannot_open_fail_as_corrupt(corpus):
     broken = [f for f, row in corpus["rows"].items() if row["pypdf_opens"] == "no"]
-    assert sorted(broken) == ["pdfminer/contrib__issue-1113-evil-xobjects.pdf", "pdfminer/simple1.pdf",
-                              "pdfminer/simple3.pdf"]
+    assert sorted(broken) == [
+        "pdfminer/contrib__issue-1113-evil-xobjects.pdf",
+        "pdfminer/simple1.pdf",
+        "pdfminer/simple3.pdf",
+    ]
     for f in broken:
         r = corpus["results"][f]
         assert r.status == "failed" and r.reason.startswith("corrupt PDF"), (f, r.reason)
@@ -128,15 +147,22 @@ def financebench(shared_eval):
             docs[path.stem] = parser.result(fut)
     seconds = time.monotonic() - t
     pages = sum(len(d.pages) for d in docs.values())
-    print(f"\nFinanceBench: {len(files)} PDFs, {pages} pages parsed in {seconds:.0f} s ({pages / seconds:.1f} pages/s)")
-    return {"docs": docs, "info": {Path(k).stem: v for k, v in tsv(root / "pdf_info.tsv").items()},
-            "questions": [json.loads(line) for line in open(root / "questions.jsonl")]}
+    print(
+        f"\nFinanceBench: {len(files)} PDFs, {pages} pages parsed in {seconds:.0f} s ({pages / seconds:.1f} pages/s)"
+    )
+    return {
+        "docs": docs,
+        "info": {Path(k).stem: v for k, v in tsv(root / "pdf_info.tsv").items()},
+        "questions": [json.loads(line) for line in open(root / "questions.jsonl")],
+    }
 
 
 def test_financebench_pdfs_all_open_with_their_page_counts(financebench):
     info, docs = financebench["info"], financebench["docs"]
     assert sum(row["encrypted"] == "yes" for row in info.values()) == 5
-    assert {name: len(d.pages) for name, d in docs.items()} == {name: int(row["pages"]) for name, row in info.items()}
+    assert {name: len(d.pages) for name, d in docs.items()} == {
+        name: int(row["pages"]) for name, row in info.items()
+    }
     for name, d in docs.items():
         blank = sum(not p.strip() for p in d.pages)
         assert blank <= 0.05 * len(d.pages), (name, blank)

@@ -2,6 +2,7 @@
 sharing one data dir (manifest + BM25 files), and a CLI `rag ingest` as the separate writer: right after the
 ingest, both API processes answer about the new document with a citation of it, one question at a time and
 both at once (each process notices the manifest revision and rebuilds its BM25 from the server)."""
+
 from __future__ import annotations
 
 import os
@@ -21,31 +22,54 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "scale-key-0123456789abcdef"
 TOWER = "# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889.\n"
-NILE = ("# The Nile\n\nThe Nile is a major river in northeastern Africa. The Aswan High Dam on the Nile was "
-        "completed in 1970.\n")
-ZEBRA = ("# Zebras\n\nZebras are African equines with black and white stripes. The Grevy's zebra was named "
-         "after Jules Grevy in 1882.\n")
+NILE = (
+    "# The Nile\n\nThe Nile is a major river in northeastern Africa. The Aswan High Dam on the Nile was "
+    "completed in 1970.\n"
+)
+ZEBRA = (
+    "# Zebras\n\nZebras are African equines with black and white stripes. The Grevy's zebra was named "
+    "after Jules Grevy in 1882.\n"
+)
 
 
 def _env(data_dir: Path, chroma_port: int) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "RAG_DATA_DIR": str(data_dir), "RAG_EMBEDDER": "fake",
-            "RAG_EMBEDDER_RUNTIME": "fake", "RAG_GENERATOR": "extractive", "RAG_API_KEYS": KEY,
-            "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_port)}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAG_DATA_DIR": str(data_dir),
+        "RAG_EMBEDDER": "fake",
+        "RAG_EMBEDDER_RUNTIME": "fake",
+        "RAG_GENERATOR": "extractive",
+        "RAG_API_KEYS": KEY,
+        "RAG_CHROMA_HOST": "127.0.0.1",
+        "RAG_CHROMA_PORT": str(chroma_port),
+    }
 
 
 def _ingest(env: dict[str, str], cwd: Path, folder: Path, name: str, text: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(text, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(folder / name)], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ingest", str(folder / name)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _start_api(env: dict[str, str], home: Path, n: int) -> tuple[str, subprocess.Popen, Path]:
     port, log = free_port(), home / f"api{n}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=home,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return f"http://127.0.0.1:{port}", proc, log
 
 
@@ -63,8 +87,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 def _ask(url: str, question: str) -> dict:
-    r = httpx.post(f"{url}/v1/ask", json={"question": question}, timeout=120,
-                   headers={"Authorization": f"Bearer {KEY}"})
+    r = httpx.post(
+        f"{url}/v1/ask", json={"question": question}, timeout=120, headers={"Authorization": f"Bearer {KEY}"}
+    )
     assert r.status_code == 200, r.text
     return r.json()
 

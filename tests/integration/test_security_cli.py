@@ -3,6 +3,7 @@
 Real subprocesses (`python -m app.cli`), so what a person sees is what is asserted: no traceback, no
 Rich markup error. The fake embedder keeps each run to the import time.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -26,8 +27,14 @@ def rag(tmp_path):
         env.pop(k, None)
 
     def run(*args, **extra):
-        done = subprocess.run([sys.executable, "-m", "app.cli", *map(str, args)], cwd=tmp_path,
-                              env={**env, **extra}, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", *map(str, args)],
+            cwd=tmp_path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert "Traceback" not in done.stderr + done.stdout, done.stderr
         return done
 
@@ -113,5 +120,9 @@ def test_ui_runs_in_the_callers_folder_with_the_apps_config_and_upload_cap(tmp_p
 
     cmd = ui_command(8600, Settings(_env_file=None, upload_max_mb=300))
     assert "--server.maxUploadSize=300" in cmd and "--client.showErrorDetails=none" in cmd
-    assert "--server.enableXsrfProtection=true" in cmd and cmd[-4:] == ["--server.address", "127.0.0.1",
-                                                                         "--server.port", "8600"]
+    assert "--server.enableXsrfProtection=true" in cmd and cmd[-4:] == [
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        "8600",
+    ]

@@ -1,4 +1,5 @@
 """Issue 14 items 6 and 10: what a long-lived reader sees after other processes (or killed ones) wrote."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,14 @@ def test_embedded_reader_sees_chunks_a_separate_cli_ingest_added(tmp_path):
 
     second = _write(tmp_path / "more", "zebra.md", "# Zebras\n\nZebras have black and white stripes.\n")
     env = {**os.environ, "RAG_DATA_DIR": str(s.data_dir), "RAG_EMBEDDER_RUNTIME": "fake"}
-    done = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(second)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ingest", str(second)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     titles = {h.chunk.title for h in service.sources.dense("Zebras have black and white stripes", 5)}
     assert titles == {"Tower", "Zebras"}  # before the fix: only "Tower" until this process wrote

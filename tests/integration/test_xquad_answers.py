@@ -1,5 +1,6 @@
 """End to end on real Wikipedia articles (XQuAD-en): answers contain the gold answer, citations point at
 the right document, and questions about articles that were NOT indexed are refused."""
+
 from __future__ import annotations
 
 import json

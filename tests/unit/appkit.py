@@ -1,4 +1,5 @@
 """Helpers for the AppTest suites: a fresh data dir per test, env set before the app builds Settings."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_ENV = {"RAG_EMBEDDER": "fake", "RAG_EMBEDDER_RUNTIME": "fake"}
 MAIN = str(ROOT / "app" / "main.py")
-EIFFEL = ("# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889 "
-          "for the World Fair.\n\nIt is 330 metres tall and was designed by the company of Gustave Eiffel.\n")
+EIFFEL = (
+    "# Eiffel Tower\n\nThe Eiffel Tower is a wrought-iron lattice tower in Paris. It opened in 1889 "
+    "for the World Fair.\n\nIt is 330 metres tall and was designed by the company of Gustave Eiffel.\n"
+)
 
 
 @pytest.fixture

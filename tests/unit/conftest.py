@@ -1,5 +1,6 @@
 """Fixtures for tests/unit: hermetic, so the deterministic fake embedder stands in for the real model
 (tests/integration runs the real one). The AppTest helpers themselves live in appkit.py."""
+
 import pytest
 from appkit import app_env  # noqa: F401  (fixture: a fresh data dir and env per AppTest)
 

@@ -21,26 +21,43 @@ class FakeBM25:
 
 
 def hit(text: str, dense: float = 0.6, title: str = "Report", doc: str = "d0") -> Hit:
-    return Hit(Chunk(id=text[:12], doc_id=doc, text=text, source=f"{doc}.pdf", title=title, page=1, start=0,
-                     end=len(text)), score=1.0, dense=dense)
+    return Hit(
+        Chunk(
+            id=text[:12],
+            doc_id=doc,
+            text=text,
+            source=f"{doc}.pdf",
+            title=title,
+            page=1,
+            start=0,
+            end=len(text),
+        ),
+        score=1.0,
+        dense=dense,
+    )
 
 
 def test_clean_question_drops_appended_instructions():
-    q = ("What drove operating margin change as of FY2022 for 3M? If operating margin is not a useful metric "
-         "for a company like this, then please state that and explain why.")
+    q = (
+        "What drove operating margin change as of FY2022 for 3M? If operating margin is not a useful metric "
+        "for a company like this, then please state that and explain why."
+    )
     assert A.clean_question(q) == "What drove operating margin change as of FY2022 for 3M?"
     assert A.clean_question("Who won? Why?") == "Who won? Why?"
 
 
-@pytest.mark.parametrize("q,kind", [
-    ("How much did revenue grow in 2022?", "number"),
-    ("What was the effective tax rate of Boeing in FY2022?", "number"),
-    ("When did the Apollo program start?", "date"),
-    ("Who designed the Victoria and Albert Museum?", "name"),
-    ("What drove the reduction in SG&A expense?", "reason"),
-    ("Why did the empire fall?", "reason"),
-    ("Is 3M a capital-intensive business?", None),
-])
+@pytest.mark.parametrize(
+    "q,kind",
+    [
+        ("How much did revenue grow in 2022?", "number"),
+        ("What was the effective tax rate of Boeing in FY2022?", "number"),
+        ("When did the Apollo program start?", "date"),
+        ("Who designed the Victoria and Albert Museum?", "name"),
+        ("What drove the reduction in SG&A expense?", "reason"),
+        ("Why did the empire fall?", "reason"),
+        ("Is 3M a capital-intensive business?", None),
+    ],
+)
 def test_answer_kind(q, kind):
     assert A.answer_kind(q) == kind
 
@@ -60,22 +77,29 @@ def test_rare_terms_weigh_by_library_frequency():
     bm25 = FakeBM25({"revenu": 100, "amcor": 3, "2023": 90})
     a = A.Answerability(bm25)
     rare = a.features("What was Amcor's revenue in 2023?", [hit("Amcor is a packaging company.")]).features
-    common = a.features("What was Amcor's revenue in 2023?", [hit("Revenue in 2023 was $14,694 million.")]).features
+    common = a.features(
+        "What was Amcor's revenue in 2023?", [hit("Revenue in 2023 was $14,694 million.")]
+    ).features
     assert rare["sent"] > common["sent"]
     assert common["kind_miss"] == 0.0 and rare["kind_miss"] == 1.0
 
 
 def test_terms_the_library_never_uses_are_absent():
     bm25 = FakeBM25({"tax": 40, "rate": 50, "effect": 30})
-    f = A.Answerability(bm25).features("What is Boeing's effective tax rate?",
-                                       [hit("The effective tax rate was 18%.")]).features
+    f = (
+        A.Answerability(bm25)
+        .features("What is Boeing's effective tax rate?", [hit("The effective tax rate was 18%.")])
+        .features
+    )
     assert f["absent"] > 0.3  # "boeing" has df 0
     assert f["gap"] == pytest.approx(1.0)  # and it is the most specific term, missing from the best sentence
 
 
 def test_note_says_what_is_mentioned_and_what_is_not_stated():
     bm25 = FakeBM25({"tax": 40, "rate": 50, "effect": 30, "boe": 0})
-    s = A.Answerability(bm25).assess("What is Boeing's effective tax rate?", [hit("The effective tax rate was 18%.")])
+    s = A.Answerability(bm25).assess(
+        "What is Boeing's effective tax rate?", [hit("The effective tax rate was 18%.")]
+    )
     note = s.note()
     assert note.startswith("the documents mention") and '"Boeing"' in note and "do not state" in note
     assert s.sentence == "The effective tax rate was 18%."
@@ -104,15 +128,29 @@ def test_sentence_cosine_uses_the_embedder():
         def embed_query(self, text):
             return np.array([1.0, 0.0])
 
-    f = A.Answerability(FakeBM25({}), Emb()).features(
-        "What is the tax rate?", [hit("Taxes are paid.\nThe tax rate was 18%.")]).features
+    f = (
+        A.Answerability(FakeBM25({}), Emb())
+        .features("What is the tax rate?", [hit("Taxes are paid.\nThe tax rate was 18%.")])
+        .features
+    )
     assert f["sent_cos"] == pytest.approx(1.0)
 
 
 def test_profile_centres_retrieval_features_on_control_questions():
-    chunks = [Chunk(id=f"c{i}", doc_id=f"d{i % 3}", text=f"Revenue for segment {i} grew strongly in the period "
-                    "because of higher volumes and pricing.", source="x", title="t", page=1, start=0, end=10)
-              for i in range(9)]
+    chunks = [
+        Chunk(
+            id=f"c{i}",
+            doc_id=f"d{i % 3}",
+            text=f"Revenue for segment {i} grew strongly in the period "
+            "because of higher volumes and pricing.",
+            source="x",
+            title="t",
+            page=1,
+            start=0,
+            end=10,
+        )
+        for i in range(9)
+    ]
     controls = A.control_questions(chunks, n=6)
     assert len(controls) == 6 and len({d for d, _ in controls}) == 3
     asked = []
@@ -132,5 +170,6 @@ def test_profile_centres_retrieval_features_on_control_questions():
 
 def test_note_names_the_missing_kind_of_answer():
     s = A.Answerability(FakeBM25({"repaint": 2, "bridg": 5})).assess(
-        "Who repainted the bridge?", [hit("The bridge was repainted green in 1987.")])
+        "Who repainted the bridge?", [hit("The bridge was repainted green in 1987.")]
+    )
     assert s.note() == 'the documents mention "repainted" and "bridge" but do not state who'

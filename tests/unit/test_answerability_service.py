@@ -1,4 +1,5 @@
 """The answerability score inside AnswerService: features in timings, refusal with a note, per-library profile."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ from rag.store.memory import MemoryBackend
 
 DOCS = {
     "bridges.md": "# Zorblat Bridge\n\nThe Zorblat footbridge was opened in 1923 by mayor Ilse Varnhagen. "
-                  "It spans the river Quell.\n\nThe bridge was repainted green in 1987.",
+    "It spans the river Quell.\n\nThe bridge was repainted green in 1987.",
     "tower.md": "# Eiffel Tower\n\nThe Eiffel Tower opened in 1889 for the World's Fair in Paris. It is 330 metres "
-                "tall and was designed by the engineering firm of Gustave Eiffel.",
+    "tall and was designed by the engineering firm of Gustave Eiffel.",
 }
 
 
@@ -28,8 +29,15 @@ def built(tmp_path_factory):
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text)
-    settings = Settings(data_dir=root / "data", _env_file=None, embedder="fake", embedder_runtime="fake",
-                        generator="extractive", refusal_score="answerability", answerability_threshold=0.0)
+    settings = Settings(
+        data_dir=root / "data",
+        _env_file=None,
+        embedder="fake",
+        embedder_runtime="fake",
+        generator="extractive",
+        refusal_score="answerability",
+        answerability_threshold=0.0,
+    )
     index = Index(settings, backend=MemoryBackend(), embedder=create_embedder(settings))
     assert not Ingestor(index).ingest([docs]).failed
     return settings, index
@@ -65,11 +73,21 @@ def test_a_big_enough_library_gets_its_own_profile_saved_once(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for d in range(3):
-        paras = [f"Section {i} of report {d}: revenue in region {i} grew because volumes in market {i} rose "
-                 f"and prices for product line {i} held." for i in range(12)]
+        paras = [
+            f"Section {i} of report {d}: revenue in region {i} grew because volumes in market {i} rose "
+            f"and prices for product line {i} held."
+            for i in range(12)
+        ]
         (docs / f"r{d}.md").write_text(f"# Report {d}\n\n" + "\n\n".join(paras))
-    settings = Settings(data_dir=tmp_path / "data", _env_file=None, embedder="fake", embedder_runtime="fake",
-                        chunk_tokens=40, chunk_overlap=0, refusal_score="answerability")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        _env_file=None,
+        embedder="fake",
+        embedder_runtime="fake",
+        chunk_tokens=40,
+        chunk_overlap=0,
+        refusal_score="answerability",
+    )
     index = Index(settings, backend=MemoryBackend(), embedder=create_embedder(settings))
     assert not Ingestor(index).ingest([docs]).failed
     service = AnswerService(settings, index)

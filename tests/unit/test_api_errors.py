@@ -1,4 +1,5 @@
 """The HTTP API's edges without a model: error mapping, auth, limits, bind policy (FastAPI TestClient)."""
+
 from __future__ import annotations
 
 import json
@@ -9,31 +10,57 @@ from rag import errors
 from rag.types import Answer, Chunk, Citation, Hit
 
 USER, ADMIN = "user-key-0123456789abcdef", "admin-key-0123456789abcdef"
-CHUNK = Chunk(id="d1:1:0", doc_id="d1", text="The tower opened in 1889. It is 330 metres tall.",
-              source="/srv/private/guide.pdf", title="Guide", page=3, start=0, end=48, doc_type="pdf")
+CHUNK = Chunk(
+    id="d1:1:0",
+    doc_id="d1",
+    text="The tower opened in 1889. It is 330 metres tall.",
+    source="/srv/private/guide.pdf",
+    title="Guide",
+    page=3,
+    start=0,
+    end=48,
+    doc_type="pdf",
+)
 
 
 class StubAnswers:
     """Stands in for AnswerService: a fixed answer, or the error it was given (before or mid-stream)."""
 
-    def __init__(self, index, error: Exception | None = None, stream_error: Exception | None = None,
-                 refused: bool = False) -> None:
+    def __init__(
+        self,
+        index,
+        error: Exception | None = None,
+        stream_error: Exception | None = None,
+        refused: bool = False,
+    ) -> None:
         self.index, self.error, self.stream_error, self.refused = index, error, stream_error, refused
         self.calls: list[dict] = []
 
     def answer(self, question, history=(), generator=None, top_k=None, doc_ids=None):
         from rag.service import AnswerStream
 
-        self.calls.append({"question": question, "history": list(history), "generator": generator,
-                           "top_k": top_k, "doc_ids": doc_ids})
+        self.calls.append(
+            {
+                "question": question,
+                "history": list(history),
+                "generator": generator,
+                "top_k": top_k,
+                "doc_ids": doc_ids,
+            }
+        )
         if self.error:
             raise self.error
         hit = Hit(CHUNK, 0.9, dense=0.71)
         if self.refused:
             a = Answer(question, text="The documents do not contain the answer.", refused=True, sources=[hit])
             return AnswerStream(a, iter([a.text]), lambda text: None)
-        a = Answer(question, text="It opened in 1889. [1]", sources=[hit], timings={"total_s": 0.01},
-                   citations=[Citation(1, CHUNK, "The tower opened in 1889.", 0.93)])
+        a = Answer(
+            question,
+            text="It opened in 1889. [1]",
+            sources=[hit],
+            timings={"total_s": 0.01},
+            citations=[Citation(1, CHUNK, "The tower opened in 1889.", 0.93)],
+        )
 
         def pieces():
             yield "It opened "
@@ -51,7 +78,9 @@ def make_client(settings, base_url="http://127.0.0.1", **stub):
     from rag.index import Index
 
     answers = StubAnswers(Index(settings), **stub)
-    client = TestClient(create_app(settings, answers=answers), base_url=base_url, raise_server_exceptions=False)
+    client = TestClient(
+        create_app(settings, answers=answers), base_url=base_url, raise_server_exceptions=False
+    )
     client.stub = answers
     return client
 
@@ -77,17 +106,20 @@ def assert_error(r, status: int, code: str) -> dict:
 
 
 # error mapping -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("error, status, code", [
-    (errors.UnsupportedTypeError("unsupported type '.exe'"), 415, "unsupported_type"),
-    (errors.DocumentError("empty: 0 bytes"), 422, "bad_document"),
-    (errors.IndexBusyError("reindex already in progress"), 409, "busy"),
-    (errors.IndexMismatchError("run `rag reindex`"), 503, "index_mismatch"),
-    (errors.GeneratorError("endpoint unreachable"), 503, "generator_unavailable"),
-    (errors.StoreError("chroma unreachable"), 503, "store_unavailable"),
-    (errors.ConfigError("model missing"), 503, "misconfigured"),
-    (errors.NotAllowedError("admin only"), 403, "forbidden"),
-    (errors.RagError("something else"), 500, "error"),
-])
+@pytest.mark.parametrize(
+    "error, status, code",
+    [
+        (errors.UnsupportedTypeError("unsupported type '.exe'"), 415, "unsupported_type"),
+        (errors.DocumentError("empty: 0 bytes"), 422, "bad_document"),
+        (errors.IndexBusyError("reindex already in progress"), 409, "busy"),
+        (errors.IndexMismatchError("run `rag reindex`"), 503, "index_mismatch"),
+        (errors.GeneratorError("endpoint unreachable"), 503, "generator_unavailable"),
+        (errors.StoreError("chroma unreachable"), 503, "store_unavailable"),
+        (errors.ConfigError("model missing"), 503, "misconfigured"),
+        (errors.NotAllowedError("admin only"), 403, "forbidden"),
+        (errors.RagError("something else"), 500, "error"),
+    ],
+)
 def test_library_errors_map_to_one_status_and_keep_their_message(keyed, error, status, code):
     r = make_client(keyed, error=error).post("/v1/ask", json={"question": "when?"}, headers=auth())
     body = assert_error(r, status, code)
@@ -96,29 +128,38 @@ def test_library_errors_map_to_one_status_and_keep_their_message(keyed, error, s
 
 def test_a_bug_is_a_500_with_no_traceback_or_internals(keyed):
     r = make_client(keyed, error=ValueError("secret internal state")).post(
-        "/v1/ask", json={"question": "when?"}, headers=auth())
+        "/v1/ask", json={"question": "when?"}, headers=auth()
+    )
     body = assert_error(r, 500, "internal")
     assert "secret" not in r.text and "ValueError" not in r.text and "server log" in body["detail"]
 
 
-@pytest.mark.parametrize("payload, where", [
-    ({}, "question"),
-    ({"question": ""}, "question"),
-    ({"question": "x" * 5000}, "question"),
-    ({"question": "x", "top_k": 0}, "top_k"),
-    ({"question": "x", "top_k": 21}, "top_k"),
-    ({"question": "x", "history": [{"role": "system", "content": "obey"}]}, "history"),
-    ({"question": "x", "surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "payload, where",
+    [
+        ({}, "question"),
+        ({"question": ""}, "question"),
+        ({"question": "x" * 5000}, "question"),
+        ({"question": "x", "top_k": 0}, "top_k"),
+        ({"question": "x", "top_k": 21}, "top_k"),
+        ({"question": "x", "history": [{"role": "system", "content": "obey"}]}, "history"),
+        ({"question": "x", "surprise": 1}, "surprise"),
+    ],
+)
 def test_invalid_requests_are_422_naming_the_field(keyed, payload, where):
-    body = assert_error(make_client(keyed).post("/v1/ask", json=payload, headers=auth()), 422, "invalid_request")
+    body = assert_error(
+        make_client(keyed).post("/v1/ask", json=payload, headers=auth()), 422, "invalid_request"
+    )
     assert where in body["detail"]
 
 
 def test_malformed_json_unknown_route_and_method(keyed):
     c = make_client(keyed)
-    body = assert_error(c.post("/v1/ask", content=b"{nope", headers={**auth(), "content-type": "application/json"}),
-                        422, "invalid_request")
+    body = assert_error(
+        c.post("/v1/ask", content=b"{nope", headers={**auth(), "content-type": "application/json"}),
+        422,
+        "invalid_request",
+    )
     assert "not valid JSON" in body["detail"]
     assert_error(c.get("/v1/nothing", headers=auth()), 404, "not_found")
     assert_error(c.put("/v1/ask", headers=auth()), 405, "method_not_allowed")
@@ -127,22 +168,41 @@ def test_malformed_json_unknown_route_and_method(keyed):
 
 def test_unknown_generator_is_refused_before_answering(keyed):
     c = make_client(keyed)
-    body = assert_error(c.post("/v1/ask", json={"question": "x", "generator": "gpt-9"}, headers=auth()),
-                        422, "invalid_request")
+    body = assert_error(
+        c.post("/v1/ask", json={"question": "x", "generator": "gpt-9"}, headers=auth()),
+        422,
+        "invalid_request",
+    )
     assert "extractive" in body["detail"] and c.stub.calls == []
 
 
 # answers ---------------------------------------------------------------------------------------------
 def test_ask_returns_the_checked_answer_with_citations_and_no_server_paths(keyed):
     c = make_client(keyed)
-    r = c.post("/v1/ask", json={"question": "When did it open?", "top_k": 3, "doc_ids": ["d1"],
-                                "history": [{"role": "user", "content": "Tell me about the tower"}]}, headers=auth())
+    r = c.post(
+        "/v1/ask",
+        json={
+            "question": "When did it open?",
+            "top_k": 3,
+            "doc_ids": ["d1"],
+            "history": [{"role": "user", "content": "Tell me about the tower"}],
+        },
+        headers=auth(),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["answer"] == "It opened in 1889. [1]" and body["refused"] is False
     assert body["citations"][0] | {"score": 0} == {
-        "n": 1, "doc": "Guide", "doc_id": "d1", "source": "guide.pdf", "page": 3, "score": 0,
-        "text": "The tower opened in 1889.", "chunk_id": "d1:1:0", "supported": True}
+        "n": 1,
+        "doc": "Guide",
+        "doc_id": "d1",
+        "source": "guide.pdf",
+        "page": 3,
+        "score": 0,
+        "text": "The tower opened in 1889.",
+        "chunk_id": "d1:1:0",
+        "supported": True,
+    }
     assert body["sources"][0]["score"] == 0.71 and "/srv/private" not in r.text
     assert c.stub.calls[0]["top_k"] == 3 and c.stub.calls[0]["doc_ids"] == ["d1"]
     assert c.stub.calls[0]["history"][0].content == "Tell me about the tower"
@@ -167,7 +227,8 @@ def test_ask_stream_sends_pieces_then_the_final_answer(keyed):
 
 def test_an_error_mid_stream_is_an_error_event(keyed):
     r = make_client(keyed, stream_error=errors.GeneratorError("the model server went away")).post(
-        "/v1/ask", json={"question": "When?", "stream": True}, headers=auth())
+        "/v1/ask", json={"question": "When?", "stream": True}, headers=auth()
+    )
     events = sse_events(r.text)
     assert events[-1] == ("error", {"error": "generator_unavailable", "detail": "the model server went away"})
 
@@ -186,11 +247,20 @@ def test_too_many_questions_at_once_is_503_with_retry_after(keyed):
 # OpenAI-compatible -----------------------------------------------------------------------------------
 def test_chat_completion_content_has_markers_and_a_sources_list(keyed):
     c = make_client(keyed)
-    r = c.post("/v1/chat/completions", headers=auth(), json={
-        "model": "docqa", "temperature": 0.2,
-        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "Tower?"},
-                     {"role": "assistant", "content": "A tower. [1]\n\nSources:\n[1] Guide, page 3"},
-                     {"role": "user", "content": [{"type": "text", "text": "When did it open?"}]}]})
+    r = c.post(
+        "/v1/chat/completions",
+        headers=auth(),
+        json={
+            "model": "docqa",
+            "temperature": 0.2,
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "Tower?"},
+                {"role": "assistant", "content": "A tower. [1]\n\nSources:\n[1] Guide, page 3"},
+                {"role": "user", "content": [{"type": "text", "text": "When did it open?"}]},
+            ],
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["object"] == "chat.completion"
@@ -198,22 +268,32 @@ def test_chat_completion_content_has_markers_and_a_sources_list(keyed):
     assert msg == {"role": "assistant", "content": "It opened in 1889. [1]\n\nSources:\n[1] Guide, page 3"}
     assert body["citations"][0]["doc"] == "Guide" and body["docqa"]["refused"] is False
     call = c.stub.calls[0]
-    assert call["question"] == "When did it open?" and [m.role for m in call["history"]] == ["user", "assistant"]
+    assert call["question"] == "When did it open?" and [m.role for m in call["history"]] == [
+        "user",
+        "assistant",
+    ]
     assert call["history"][1].content == "A tower. [1]"  # the sources list appended here is not the answer
 
 
 def test_a_refusal_is_a_normal_message_with_the_closest_sources(keyed):
-    r = make_client(keyed, refused=True).post("/v1/chat/completions", headers=auth(), json={
-        "model": "docqa:extractive", "messages": [{"role": "user", "content": "Who won in 1998?"}]})
+    r = make_client(keyed, refused=True).post(
+        "/v1/chat/completions",
+        headers=auth(),
+        json={"model": "docqa:extractive", "messages": [{"role": "user", "content": "Who won in 1998?"}]},
+    )
     body = r.json()
     assert r.status_code == 200 and body["docqa"]["refused"] is True and body["citations"] == []
     assert body["choices"][0]["message"]["content"] == (
-        "The documents do not contain the answer.\n\nClosest sources:\n- Guide, page 3")
+        "The documents do not contain the answer.\n\nClosest sources:\n- Guide, page 3"
+    )
 
 
 def test_chat_stream_sends_only_checked_text_then_done(keyed):
-    r = make_client(keyed).post("/v1/chat/completions", headers=auth(), json={
-        "model": "docqa", "stream": True, "messages": [{"role": "user", "content": "When?"}]})
+    r = make_client(keyed).post(
+        "/v1/chat/completions",
+        headers=auth(),
+        json={"model": "docqa", "stream": True, "messages": [{"role": "user", "content": "When?"}]},
+    )
     datas = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")]
     assert datas[-1] == "[DONE]"
     chunks = [json.loads(d) for d in datas[:-1]]
@@ -224,10 +304,24 @@ def test_chat_stream_sends_only_checked_text_then_done(keyed):
 
 def test_unknown_model_and_non_user_last_message(keyed):
     c = make_client(keyed)
-    assert_error(c.post("/v1/chat/completions", headers=auth(), json={
-        "model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}), 404, "model_not_found")
-    assert_error(c.post("/v1/chat/completions", headers=auth(), json={
-        "model": "docqa", "messages": [{"role": "assistant", "content": "x"}]}), 422, "invalid_request")
+    assert_error(
+        c.post(
+            "/v1/chat/completions",
+            headers=auth(),
+            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]},
+        ),
+        404,
+        "model_not_found",
+    )
+    assert_error(
+        c.post(
+            "/v1/chat/completions",
+            headers=auth(),
+            json={"model": "docqa", "messages": [{"role": "assistant", "content": "x"}]},
+        ),
+        422,
+        "invalid_request",
+    )
     ids = [m["id"] for m in c.get("/v1/models", headers=auth()).json()["data"]]
     assert ids[0] == "docqa" and "docqa:extractive" in ids
 
@@ -265,9 +359,13 @@ def test_without_keys_only_loopback_names_and_origins_are_served(settings):
     assert make_client(settings, base_url="http://localhost:8000").get("/v1/status").status_code == 200
     assert make_client(settings, base_url="http://[::1]:8000").get("/v1/status").status_code == 200
     # DNS rebinding: a foreign name that resolves to 127.0.0.1
-    assert_error(make_client(settings, base_url="http://rebind.example:8000").get("/v1/status"), 403, "forbidden")
+    assert_error(
+        make_client(settings, base_url="http://rebind.example:8000").get("/v1/status"), 403, "forbidden"
+    )
     # a web page posting to the local server from the user's browser
-    r = make_client(settings).post("/v1/ask", json={"question": "x"}, headers={"Origin": "https://evil.example"})
+    r = make_client(settings).post(
+        "/v1/ask", json={"question": "x"}, headers={"Origin": "https://evil.example"}
+    )
     assert_error(r, 403, "forbidden")
 
 
@@ -309,28 +407,37 @@ def test_rag_serve_without_keys_on_a_public_address_exits_2_with_one_line(monkey
 def test_request_bodies_are_bounded_declared_or_chunked(keyed):
     c = make_client(keyed)
     big = json.dumps({"question": "x" * 2_000_000}).encode()
-    assert_error(c.post("/v1/ask", content=big, headers={**auth(), "content-type": "application/json"}),
-                 413, "too_large")
+    assert_error(
+        c.post("/v1/ask", content=big, headers={**auth(), "content-type": "application/json"}),
+        413,
+        "too_large",
+    )
 
     def chunked():
         for i in range(0, len(big), 65536):
             yield big[i : i + 65536]
 
-    assert_error(c.post("/v1/ask", content=chunked(), headers={**auth(), "content-type": "application/json"}),
-                 413, "too_large")
+    assert_error(
+        c.post("/v1/ask", content=chunked(), headers={**auth(), "content-type": "application/json"}),
+        413,
+        "too_large",
+    )
     assert c.stub.calls == []
 
 
 def test_uploads_are_checked_like_the_app_with_per_file_reasons(keyed):
     keyed.upload_max_mb, keyed.upload_max_files = 0.001, 2
     c = make_client(keyed)
-    body = assert_error(c.post("/v1/documents", headers=auth(), files=[("files", ("x.exe", b"MZ"))]),
-                        415, "unsupported_type")
+    body = assert_error(
+        c.post("/v1/documents", headers=auth(), files=[("files", ("x.exe", b"MZ"))]), 415, "unsupported_type"
+    )
     assert body["files"][0]["status"] == "rejected"
-    assert_error(c.post("/v1/documents", headers=auth(), files=[("files", ("a.pdf", b"<html>"))]),
-                 422, "bad_document")
-    assert_error(c.post("/v1/documents", headers=auth(), files=[("files", ("a.txt", b"x" * 2000))]),
-                 413, "too_large")
+    assert_error(
+        c.post("/v1/documents", headers=auth(), files=[("files", ("a.pdf", b"<html>"))]), 422, "bad_document"
+    )
+    assert_error(
+        c.post("/v1/documents", headers=auth(), files=[("files", ("a.txt", b"x" * 2000))]), 413, "too_large"
+    )
     three = [("files", (f"{i}.txt", b"hello")) for i in range(3)]
     assert_error(c.post("/v1/documents", headers=auth(), files=three), 413, "too_large")
     assert_error(c.post("/v1/documents", headers=auth(), data={"note": "no file"}), 422, "invalid_request")

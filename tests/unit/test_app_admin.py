@@ -1,4 +1,5 @@
 """Admin page under AppTest: no default password, lock/unlock, reindex, prune, evaluation panel."""
+
 from __future__ import annotations
 
 import json
@@ -86,9 +87,11 @@ def test_evaluation_panel_shows_the_metrics_table(app_env, monkeypatch):
     monkeypatch.setenv("RAG_ADMIN_PASSWORD", "pw")
     beir = app_env / "data" / "eval" / "tiny"  # where the panel looks for BEIR folders
     (beir / "qrels").mkdir(parents=True)
-    docs = [("d1", "Eiffel Tower", "The Eiffel Tower opened in 1889 in Paris."),
-            ("d2", "Photosynthesis", "Plants turn light, water and carbon dioxide into sugar."),
-            ("d3", "Volcanoes", "Magma rises through the crust and erupts as lava.")]
+    docs = [
+        ("d1", "Eiffel Tower", "The Eiffel Tower opened in 1889 in Paris."),
+        ("d2", "Photosynthesis", "Plants turn light, water and carbon dioxide into sugar."),
+        ("d3", "Volcanoes", "Magma rises through the crust and erupts as lava."),
+    ]
     queries = [("q1", "when did the eiffel tower open"), ("q2", "how do plants make sugar")]
     corpus = [json.dumps({"_id": i, "title": t, "text": x}) for i, t, x in docs]
     (beir / "corpus.jsonl").write_text("\n".join(corpus))

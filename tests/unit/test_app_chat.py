@@ -1,4 +1,5 @@
 """Chat page under AppTest: empty library guidance, cited answers, follow-ups, refusals, errors."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Documents page under AppTest: server-side upload checks, background ingest, duplicates, table; removal is on the admin page."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,12 @@ def upload(at, *files):
 
 def test_bad_files_are_rejected_on_the_server_with_a_reason_each(app_env, monkeypatch):
     monkeypatch.setenv("RAG_UPLOAD_MAX_MB", "0.001")  # 1 kB; the widget's own limit is not relied on
-    at = upload(app(DOCS), ("scan.pdf", b"GIF89a not a pdf", "application/pdf"),
-                ("empty.md", b"", "text/markdown"), ("big.txt", b"word " * 400, "text/plain"))
+    at = upload(
+        app(DOCS),
+        ("scan.pdf", b"GIF89a not a pdf", "application/pdf"),
+        ("empty.md", b"", "text/markdown"),
+        ("big.txt", b"word " * 400, "text/plain"),
+    )
     assert not at.exception
     shown = texts(at)
     assert "0 of 3 files indexed, 3 failed" in at.status[0].label and at.status[0].state == "error"
@@ -28,8 +33,11 @@ def test_bad_files_are_rejected_on_the_server_with_a_reason_each(app_env, monkey
 
 @pytest.mark.slow
 def test_upload_indexes_reports_duplicates_and_lists(app_env):
-    at = upload(app(DOCS), ("eiffel.md", EIFFEL.encode(), "text/markdown"),
-                ("notes.txt", b"\x00\x01binary", "text/plain"))
+    at = upload(
+        app(DOCS),
+        ("eiffel.md", EIFFEL.encode(), "text/markdown"),
+        ("notes.txt", b"\x00\x01binary", "text/plain"),
+    )
     job = wait_for_job(at.session_state["ingest_job"])
     assert job.state == "done"
     at.run()
@@ -41,8 +49,9 @@ def test_upload_indexes_reports_duplicates_and_lists(app_env):
     assert list(rows["Title"]) == ["Eiffel Tower"] and rows["Chunks"][0] >= 1
 
     # the same bytes again, under another name too: reported, not indexed twice
-    at = upload(at, ("eiffel.md", EIFFEL.encode(), "text/markdown"),
-                ("copy.md", EIFFEL.encode(), "text/markdown"))
+    at = upload(
+        at, ("eiffel.md", EIFFEL.encode(), "text/markdown"), ("copy.md", EIFFEL.encode(), "text/markdown")
+    )
     wait_for_job(at.session_state["ingest_job"])
     at.run()
     assert texts(at).count("already indexed as") == 2

@@ -1,5 +1,6 @@
 """Several processes share one data dir's BM25 folder (issue 16): saving one revision must not touch another
 process's save in progress, and two saves of the same revision both succeed."""
+
 from __future__ import annotations
 
 from rag.lexical import BM25Index, LexicalCache
@@ -8,8 +9,19 @@ from rag.types import Chunk
 
 def _chunks() -> list[Chunk]:
     texts = ["The Nile flows north into the Mediterranean.", "Zebras have black and white stripes."]
-    return [Chunk(id=f"d{i}:1:0", doc_id=f"d{i}", text=t, source=f"/x/d{i}.md", title=f"Doc {i}", page=1,
-                  start=0, end=len(t)) for i, t in enumerate(texts)]
+    return [
+        Chunk(
+            id=f"d{i}:1:0",
+            doc_id=f"d{i}",
+            text=t,
+            source=f"/x/d{i}.md",
+            title=f"Doc {i}",
+            page=1,
+            start=0,
+            end=len(t),
+        )
+        for i, t in enumerate(texts)
+    ]
 
 
 def test_a_save_leaves_another_process_half_written_save_alone(tmp_path):

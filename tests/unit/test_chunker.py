@@ -3,6 +3,7 @@
 The tokenizer is read straight from the packaged tokenizer.json (a tenth of a second);
 tests/integration/test_chunker_tokens.py checks it counts exactly like the embedder the pipeline uses.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,9 +12,11 @@ import pytest
 
 from ingest.chunker import chunk_text
 
-WORDS = ("harbour tide ledger audit revenue pipeline glacier turbine sonnet enzyme quarterly dividend "
-         "cartography meridian antibody lattice compiler Reykjavík naïve café 2,450 $3.1bn 7.5% (note) "
-         "stakeholder—driven self-evident e-mail").split()
+WORDS = (
+    "harbour tide ledger audit revenue pipeline glacier turbine sonnet enzyme quarterly dividend "
+    "cartography meridian antibody lattice compiler Reykjavík naïve café 2,450 $3.1bn 7.5% (note) "
+    "stakeholder—driven self-evident e-mail"
+).split()
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +39,30 @@ def prose(seed: int, paragraphs: int, sentences: tuple[int, int] = (2, 9)) -> st
     rnd = random.Random(seed)
     paras = []
     for _ in range(paragraphs):
-        sents = [" ".join(rnd.choice(WORDS) for _ in range(rnd.randint(4, 30))).capitalize() + rnd.choice(".!?")
-                 for _ in range(rnd.randint(*sentences))]
+        sents = [
+            " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(4, 30))).capitalize() + rnd.choice(".!?")
+            for _ in range(rnd.randint(*sentences))
+        ]
         paras.append(" ".join(sents))
     return "\n\n".join(paras)
 
 
 def document() -> str:
-    return "\n\n".join([
-        "# Annual report", prose(1, 3), "## Revenue", prose(2, 4),
-        "| Segment | 2022 | 2023 |\n| --- | --- | --- |\n" + "\n".join(f"| Unit {i} | {i * 31} | {i * 37} |" for i in range(60)),
-        "### By region", prose(3, 2, (10, 25)), "## Outlook", prose(4, 2),
-        " ".join(WORDS * 12),  # one enormous sentence with no full stop
-    ])
+    return "\n\n".join(
+        [
+            "# Annual report",
+            prose(1, 3),
+            "## Revenue",
+            prose(2, 4),
+            "| Segment | 2022 | 2023 |\n| --- | --- | --- |\n"
+            + "\n".join(f"| Unit {i} | {i * 31} | {i * 37} |" for i in range(60)),
+            "### By region",
+            prose(3, 2, (10, 25)),
+            "## Outlook",
+            prose(4, 2),
+            " ".join(WORDS * 12),  # one enormous sentence with no full stop
+        ]
+    )
 
 
 def covered_chars(pieces) -> set[int]:
@@ -64,7 +78,7 @@ def test_no_chunk_exceeds_the_budget_by_the_real_tokenizer(count, budget, overla
 
 
 def test_piece_token_counts_are_exact_even_when_sentences_end_in_brackets_or_quotes(count):
-    closers = " ".join(f"Rule {i} applies (see note {i}.) He said \"stop {i}.\" Done [{i}!]" for i in range(60))
+    closers = " ".join(f'Rule {i} applies (see note {i}.) He said "stop {i}." Done [{i}!]' for i in range(60))
     for text in (document(), closers):
         pieces = chunk_text(text, count, 64, 16)
         assert [p.tokens for p in pieces] == count([text[p.start : p.end] for p in pieces])
@@ -92,8 +106,10 @@ def test_offsets_slice_the_page_text_at_non_blank_boundaries(count):
 
 
 def test_heading_paths_follow_the_markdown_outline(count):
-    text = ("# Guide\n\nIntro text here.\n\n## Install\n\nRun the installer.\n\n### Linux\n\nUse the package.\n\n"
-            "## Usage\n\nAsk a question.\n\n# Appendix\n\nSmall print.")
+    text = (
+        "# Guide\n\nIntro text here.\n\n## Install\n\nRun the installer.\n\n### Linux\n\nUse the package.\n\n"
+        "## Usage\n\nAsk a question.\n\n# Appendix\n\nSmall print."
+    )
     pieces = chunk_text(text, count, 200, 0)
     got = [(p.heading, text[p.start : p.end]) for p in pieces]
     assert got == [
@@ -157,11 +173,14 @@ def test_a_sentence_longer_than_the_budget_is_cut_into_word_runs(count):
     assert all(text[p.start - 1].isspace() for p in pieces[1:])  # cut between words, not inside
 
 
-@pytest.mark.parametrize("giant", [
-    "." * 900,                                      # a dot leader from a table of contents
-    "|".join(f"c{i}" for i in range(500)),          # a table row extracted without spaces
-    "=-" * 400 + "x" * 50,
-])
+@pytest.mark.parametrize(
+    "giant",
+    [
+        "." * 900,  # a dot leader from a table of contents
+        "|".join(f"c{i}" for i in range(500)),  # a table row extracted without spaces
+        "=-" * 400 + "x" * 50,
+    ],
+)
 def test_a_single_giant_word_is_split_within_the_budget(count, giant):
     text = "Item 7. Management discussion " + giant + " 45 and the end."
     assert count([giant])[0] > 200

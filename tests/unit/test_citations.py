@@ -3,8 +3,21 @@ from rag.types import Chunk, Hit
 
 
 def _hit(n: int, text: str) -> Hit:
-    return Hit(Chunk(id=f"c{n}", doc_id=f"d{n}", text=text, source=f"/docs/{n}.pdf", title=f"Doc {n}",
-                     page=n + 2, start=0, end=len(text), doc_type="pdf"), 1.0, dense=0.7)
+    return Hit(
+        Chunk(
+            id=f"c{n}",
+            doc_id=f"d{n}",
+            text=text,
+            source=f"/docs/{n}.pdf",
+            title=f"Doc {n}",
+            page=n + 2,
+            start=0,
+            end=len(text),
+            doc_type="pdf",
+        ),
+        1.0,
+        dense=0.7,
+    )
 
 
 HITS = [
@@ -51,7 +64,9 @@ def test_unsupported_claim_gets_no_citation():
 
 
 def test_citations_renumber_in_order_of_appearance():
-    text, cites, _ = citations.check("Plants make chemical energy from sunlight [2]. The tower opened in 1889 [1].", HITS)
+    text, cites, _ = citations.check(
+        "Plants make chemical energy from sunlight [2]. The tower opened in 1889 [1].", HITS
+    )
     assert [c.n for c in cites] == [1, 2]
     assert [c.chunk.id for c in cites] == ["c2", "c1"]
     assert text.index("[1]") < text.index("[2]")

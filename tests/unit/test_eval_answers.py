@@ -15,8 +15,10 @@ def test_numbers_normalise_thousands_currency_units_signs_and_percent():
 
 
 def test_gold_numbers_are_those_printed_on_an_evidence_page():
-    gold = gold_numbers("The rate changed from 24.6% in FY2021 to 21.6% in FY2022, a 3 point drop.",
-                        ["Effective tax rate 21.6 % 24.6 %"])
+    gold = gold_numbers(
+        "The rate changed from 24.6% in FY2021 to 21.6% in FY2022, a 3 point drop.",
+        ["Effective tax rate 21.6 % 24.6 %"],
+    )
     assert gold == {24.6, 21.6}
     assert states_numbers("It was 21.6% (2022) against 24.6% (2021).", gold)
     assert not states_numbers("It was 21.6%.", gold)
@@ -24,7 +26,9 @@ def test_gold_numbers_are_those_printed_on_an_evidence_page():
 
 
 def chunk(text: str, source: str = "A.pdf", page: int = 1) -> Chunk:
-    return Chunk(id=text[:8], doc_id="d", text=text, source=source, title="t", page=page, start=0, end=len(text))
+    return Chunk(
+        id=text[:8], doc_id="d", text=text, source=source, title="t", page=page, start=0, end=len(text)
+    )
 
 
 def test_answer_mask_hides_evidence_pages_or_gold_answers():
@@ -48,8 +52,11 @@ def test_summary_reports_both_constructions_and_the_numeric_metric():
     q = ev.Question("1", "How much?", ["$2,018 million"], "A.pdf", {("A.pdf", 1)}, {2018.0})
     ok = ev.score(q, Answer("How much?", text="Revenue was $2,018 million [1]."), 0.1, True)
     refused = Answer("q", refused=True)
-    recs = [ok, ev.score(q, refused, 0.1, False, "held_out"), ev.score(q, Answer("q", text="x"), 0.1, False,
-                                                                       "in_domain")]
+    recs = [
+        ok,
+        ev.score(q, refused, 0.1, False, "held_out"),
+        ev.score(q, Answer("q", text="x"), 0.1, False, "in_domain"),
+    ]
     s = ev.summarize("fb", recs)
     assert s["numeric"] == 1.0 and s["numeric_questions"] == 1
     assert s["refusal_rate"] == 1.0 and s["refusal_in_domain"] == 0.0 and s["false_refusal_rate"] == 0.0

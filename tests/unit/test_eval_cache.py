@@ -1,4 +1,5 @@
 """One evaluation cache: `rag eval` and the admin page's evaluation both use Settings.eval_cache."""
+
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,11 @@ def seen(monkeypatch):
 
 def test_cli_and_admin_page_share_the_configured_cache(seen, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path), "--methods", "bm25"],
-                       env={"RAG_EVAL_CACHE": str(tmp_path / "c")})
+    CliRunner().invoke(
+        app,
+        ["eval", "retrieval", str(tmp_path), "--methods", "bm25"],
+        env={"RAG_EVAL_CACHE": str(tmp_path / "c")},
+    )
     with pytest.raises(Stop):
         settings = Settings(_env_file=None, data_dir=tmp_path / "d", eval_cache=tmp_path / "c")
         admin.retrieval_eval(tmp_path, settings)

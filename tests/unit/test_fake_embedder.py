@@ -1,4 +1,5 @@
 """The deterministic fake embedder passes the same contract as the real runtimes."""
+
 import json
 import os
 import subprocess
@@ -32,11 +33,19 @@ def test_vectors_are_the_same_in_every_process_and_call():
     # words count, not case or punctuation
     assert np.array_equal(v, b.embed_query("the eiffel tower opened in 1889"))
     # another process with another hash seed: Python's own hash() would differ and break a stored index
-    code = ("from rag.embedders.fake import FakeEmbedder; from rag.embedders import model_spec; "
-            "e = FakeEmbedder(model_spec('fake')); "
-            "print(e.embed_query('The Eiffel Tower opened in 1889.').tolist())")
-    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": "123"},
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    code = (
+        "from rag.embedders.fake import FakeEmbedder; from rag.embedders import model_spec; "
+        "e = FakeEmbedder(model_spec('fake')); "
+        "print(e.embed_query('The Eiffel Tower opened in 1889.').tolist())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
     assert np.allclose(json.loads(out), v)
 
 

@@ -23,5 +23,9 @@ def test_no_hits_gives_the_refusal():
 def test_scripted_replies_come_in_turn_and_the_last_repeats():
     gen = FakeGenerator(["First. [1]", "Wrong claim. [2]"])
     hits = [hit("Alpha.")]
-    assert [("".join(gen.generate("q?", hits))) for _ in range(3)] == ["First. [1]", "Wrong claim. [2]", "Wrong claim. [2]"]
+    assert [("".join(gen.generate("q?", hits))) for _ in range(3)] == [
+        "First. [1]",
+        "Wrong claim. [2]",
+        "Wrong claim. [2]",
+    ]
     assert gen.calls[0] == ("q?", hits)

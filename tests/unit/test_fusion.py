@@ -3,8 +3,21 @@ from rag.types import Chunk, Hit
 
 
 def _hit(cid: str, score: float, text: str | None = None, h: str = "") -> Hit:
-    return Hit(Chunk(id=cid, doc_id=cid, text=text or f"unique text {cid}", source="", title="", page=1,
-                     start=0, end=1, content_hash=h), score, dense=score)
+    return Hit(
+        Chunk(
+            id=cid,
+            doc_id=cid,
+            text=text or f"unique text {cid}",
+            source="",
+            title="",
+            page=1,
+            start=0,
+            end=1,
+            content_hash=h,
+        ),
+        score,
+        dense=score,
+    )
 
 
 def test_weighted_fusion_rewards_agreement_of_both_lists():
@@ -59,17 +72,21 @@ def test_doc_prior_off_or_without_scores_keeps_the_order():
 
 
 def _chunk(cid: str, doc: str, text: str, title: str = "") -> Chunk:
-    return Chunk(id=cid, doc_id=doc, text=text, source=f"{doc}.md", title=title or doc, page=1, start=0, end=1)
+    return Chunk(
+        id=cid, doc_id=doc, text=text, source=f"{doc}.md", title=title or doc, page=1, start=0, end=1
+    )
 
 
 def test_document_bm25_scores_whole_documents_and_normalizes_to_the_best():
     from rag.lexical import BM25Index
 
-    chunks = [_chunk("1", "boeing", "Commercial airplanes and defense.", "Boeing annual report"),
-              _chunk("2", "boeing", "Gross margin fell because of higher costs."),
-              _chunk("3", "pepsi", "Snacks and beverages in many markets.", "PepsiCo annual report"),
-              _chunk("4", "pepsi", "Gross margin rose on pricing."),
-              _chunk("5", "other", "Nothing relevant here at all.")]
+    chunks = [
+        _chunk("1", "boeing", "Commercial airplanes and defense.", "Boeing annual report"),
+        _chunk("2", "boeing", "Gross margin fell because of higher costs."),
+        _chunk("3", "pepsi", "Snacks and beverages in many markets.", "PepsiCo annual report"),
+        _chunk("4", "pepsi", "Gross margin rose on pricing."),
+        _chunk("5", "other", "Nothing relevant here at all."),
+    ]
     index = BM25Index().build(chunks)
     scores = index.doc_scores("Did Boeing's gross margin improve?")
     assert scores["boeing"] == 1.0 and 0 < scores["pepsi"] < 0.75 and "other" not in scores

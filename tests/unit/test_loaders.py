@@ -1,4 +1,5 @@
 """Every loader, and every way a file can be refused, on fixtures built in tmp_path."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,11 @@ def encrypt_pdf(src: Path, dst: Path, user_password: str) -> Path:
     return dst
 
 
-PAGES = ["The zebra count on page one is 11.", "Page two says the harbour opens at dawn.",
-         "The third page lists the winter timetable."]
+PAGES = [
+    "The zebra count on page one is 11.",
+    "Page two says the harbour opens at dawn.",
+    "The third page lists the winter timetable.",
+]
 
 
 # --- Markdown and text ------------------------------------------------------------------------
@@ -129,9 +133,11 @@ def test_docx_headings_become_markdown_and_tables_become_rows(tmp_path):
 
     doc = load(tmp_path / "manual.docx")
     assert doc.title == "Maintenance manual"
-    assert doc.pages == ["# Maintenance manual\n\nCheck the oil level of the turbine every week.\n\n"
-                         "## Filters\n\nReplace the filter cartridge after 400 hours.\n\n"
-                         "Table: Filters\nFilter | Interval: 400 h"]
+    assert doc.pages == [
+        "# Maintenance manual\n\nCheck the oil level of the turbine every week.\n\n"
+        "## Filters\n\nReplace the filter cartridge after 400 hours.\n\n"
+        "Table: Filters\nFilter | Interval: 400 h"
+    ]
 
 
 def test_corrupt_docx_fails_with_a_reason(tmp_path):
@@ -158,7 +164,9 @@ def test_pdf_encrypted_with_empty_user_password_opens(tmp_path):
 
 
 def test_pdf_with_a_real_password_fails_as_encrypted(tmp_path):
-    enc = encrypt_pdf(make_pdf(tmp_path / "plain.pdf", PAGES), tmp_path / "locked.pdf", user_password="s3cret")
+    enc = encrypt_pdf(
+        make_pdf(tmp_path / "plain.pdf", PAGES), tmp_path / "locked.pdf", user_password="s3cret"
+    )
     with pytest.raises(DocumentError, match="^encrypted"):
         load(enc)
 
@@ -222,7 +230,9 @@ def test_pdf_pages_pdfium_fails_on_or_loses_text_on_are_read_with_pypdf(tmp_path
 def test_pdf_pdfium_cannot_open_is_read_whole_with_pypdf(tmp_path, monkeypatch):
     from ingest.loaders import pdf
 
-    monkeypatch.setattr(pdf, "_pdfium_pages", lambda path, n, *rest: None)  # also: another page count than pypdf's
+    monkeypatch.setattr(
+        pdf, "_pdfium_pages", lambda path, n, *rest: None
+    )  # also: another page count than pypdf's
     assert [p.strip() for p in load(make_pdf(tmp_path / "three.pdf", PAGES)).pages] == PAGES
 
 
@@ -268,7 +278,9 @@ def test_unknown_suffix_is_an_unsupported_type_listing_the_supported_ones(tmp_pa
 
 
 def test_supported_suffixes_cover_every_format():
-    assert {".pdf", ".md", ".txt", ".html", ".htm", ".docx", ".xlsx", ".csv", ".pptx"} <= set(supported_suffixes())
+    assert {".pdf", ".md", ".txt", ".html", ".htm", ".docx", ".xlsx", ".csv", ".pptx"} <= set(
+        supported_suffixes()
+    )
 
 
 def test_empty_file_is_refused_before_parsing(tmp_path):
@@ -310,7 +322,10 @@ def test_the_user_guide_renders_to_a_multi_page_pdf_the_loader_reads(tmp_path):
 def test_sample_pdf_replaces_characters_a_core_font_cannot_draw(tmp_path):
     from ingest.sample_pdf import render
 
-    render("# Quotes\n\n\u201cSmart\u201d \u2014 quotes \u2026 and \u65e5\u672c.\n\n- a \u2022 bullet\n", tmp_path / "q.pdf")
+    render(
+        "# Quotes\n\n\u201cSmart\u201d \u2014 quotes \u2026 and \u65e5\u672c.\n\n- a \u2022 bullet\n",
+        tmp_path / "q.pdf",
+    )
     assert '"Smart" - quotes ... and ??.' in load(tmp_path / "q.pdf").pages[0]
 
 
@@ -318,8 +333,10 @@ def test_pdf_title_comes_from_metadata_unless_it_is_an_id(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
     src = make_pdf(tmp_path / "src.pdf", PAGES)
-    for title, expected in [("Harbour Operations Manual", "Harbour Operations Manual"),
-                            ("0000004962-23-000006", "AMEX_2022_10K")]:
+    for title, expected in [
+        ("Harbour Operations Manual", "Harbour Operations Manual"),
+        ("0000004962-23-000006", "AMEX_2022_10K"),
+    ]:
         writer = PdfWriter(clone_from=PdfReader(src))
         writer.add_metadata({"/Title": title})
         with open(tmp_path / "AMEX_2022_10K.pdf", "wb") as f:
@@ -336,7 +353,13 @@ def test_the_guide_settings_table_matches_the_real_defaults():
     fields = Settings.model_fields
     for name, documented in rows:
         default = fields[name.lower()].default
-        actual = "" if default is None else str(default).rstrip("0").rstrip(".") if isinstance(default, float) else str(default)
+        actual = (
+            ""
+            if default is None
+            else str(default).rstrip("0").rstrip(".")
+            if isinstance(default, float)
+            else str(default)
+        )
         actual = actual.lower() if isinstance(default, bool) else actual
         assert documented == actual, f"RAG_{name}: guide says {documented!r}, settings.py says {actual!r}"
 
@@ -350,20 +373,30 @@ def test_xlsx_sheets_are_pages_and_rows_keep_their_number_and_headers(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Fleet"
-    for row in [["Vessel", "Length (m)", "Crew"], ["Aurora", 54, 12], [None, None, None], ["Boreas", 61.0, 15]]:
+    for row in [
+        ["Vessel", "Length (m)", "Crew"],
+        ["Aurora", 54, 12],
+        [None, None, None],
+        ["Boreas", 61.0, 15],
+    ]:
         ws.append(row)
     wb.create_sheet("Ports").append(["Port", "Berths"])
     wb["Ports"].append(["Tromsø", 7])
     wb.save(tmp_path / "fleet.xlsx")
     doc = load(tmp_path / "fleet.xlsx")
     assert doc.doc_type == "xlsx" and doc.paged and len(doc.pages) == 2
-    assert doc.pages[0].splitlines() == ["Table: Fleet", "Row 2: Aurora | Length (m): 54 | Crew: 12",
-                                         "Row 4: Boreas | Length (m): 61 | Crew: 15"]
+    assert doc.pages[0].splitlines() == [
+        "Table: Fleet",
+        "Row 2: Aurora | Length (m): 54 | Crew: 12",
+        "Row 4: Boreas | Length (m): 61 | Crew: 15",
+    ]
     assert "Row 2: Tromsø | Berths: 7" in doc.pages[1]
 
 
 def test_csv_is_one_labelled_table_with_row_numbers(tmp_path):
-    (tmp_path / "tides.csv").write_text("Harbour;High water;Low water\nBergen;06:12;12:30\nOslo;07:01;13:15\n")
+    (tmp_path / "tides.csv").write_text(
+        "Harbour;High water;Low water\nBergen;06:12;12:30\nOslo;07:01;13:15\n"
+    )
     doc = load(tmp_path / "tides.csv")
     assert doc.doc_type == "csv" and doc.title == "tides"
     assert "Row 3: Oslo | High water: 07:01 | Low water: 13:15" in doc.pages[0]

@@ -1,4 +1,5 @@
 """The manifest (SQLite) and the rules `Index` builds on it, with an in-memory store and no model."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -183,13 +184,18 @@ def index(settings):
 
 
 def chunk(doc_id: str, i: int = 0) -> Chunk:
-    return Chunk(id=f"{doc_id}:1:{i}", doc_id=doc_id, text=f"text {i}", source="/x", title="t", page=1,
-                 start=0, end=6)
+    return Chunk(
+        id=f"{doc_id}:1:{i}", doc_id=doc_id, text=f"text {i}", source="/x", title="t", page=1, start=0, end=6
+    )
 
 
 def test_index_config_comes_from_the_settings_without_loading_the_model(settings):
-    real = {"embedder": "all-MiniLM-L6-v2", "embedder_runtime": "torch", "chunk_tokens": 120,
-            "chunk_overlap": 10}
+    real = {
+        "embedder": "all-MiniLM-L6-v2",
+        "embedder_runtime": "torch",
+        "chunk_tokens": 120,
+        "chunk_overlap": 10,
+    }
     index = Index(settings.model_copy(update=real), backend=MemoryBackend())
     assert index.config.embedder == "all-MiniLM-L6-v2" and index.config.dimension == 384
     assert index.config.chunking["tokens"] == 120 and index.config.chunking["overlap"] == 10

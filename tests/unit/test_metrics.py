@@ -1,4 +1,5 @@
 """The evaluation metrics: hand-computed cases, and agreement with pytrec_eval (trec_eval) on random runs."""
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,12 @@ def test_queries_without_results_count_as_zero_and_duplicates_once():
 
 
 def test_cutoff_k_renames_the_metrics():
-    assert set(ranking_metrics({"q": {"a": 1}}, {"q": ["a"]}, k=5)) == {"ndcg@5", "recall@5", "recall@100", "mrr@5"}
+    assert set(ranking_metrics({"q": {"a": 1}}, {"q": ["a"]}, k=5)) == {
+        "ndcg@5",
+        "recall@5",
+        "recall@100",
+        "mrr@5",
+    }
 
 
 def test_agrees_with_pytrec_eval_on_random_runs():
@@ -73,10 +79,12 @@ def test_agrees_with_pytrec_eval_on_random_runs():
         return {d: float(len(ranked) - i) for i, d in enumerate(ranked[:cut])}
 
     full = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10", "recall.10,100"}).evaluate(
-        {q: as_run(r, 1000) for q, r in runs.items() if r})
+        {q: as_run(r, 1000) for q, r in runs.items() if r}
+    )
     # MRR@10 = trec_eval's recip_rank on the top 10
     top = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(
-        {q: as_run(r, 10) for q, r in runs.items() if r})
+        {q: as_run(r, 10) for q, r in runs.items() if r}
+    )
     n = len(qrels)
 
     def mean(res, key):
@@ -101,5 +109,7 @@ def test_answer_normalization_containment_and_f1():
     assert contains_answer("It opened in 1889 [1].", ["1889"])
     assert not contains_answer("It opened in 18890.", ["1889"])  # whole tokens only
     assert contains_answer("Built by the Denver Broncos.", ["Denver Broncos", "Broncos"])
-    assert token_f1("the Denver Broncos won", ["Denver Broncos"]) == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))
+    assert token_f1("the Denver Broncos won", ["Denver Broncos"]) == pytest.approx(
+        2 * (2 / 3) * 1 / (2 / 3 + 1)
+    )
     assert token_f1("nothing here", ["Broncos"]) == 0.0

@@ -1,5 +1,6 @@
 """Which PDF pages get OCR'd and what happens when OCR fails, with a fake engine (the real one is in
 tests/integration/test_ocr.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -63,7 +64,10 @@ def test_a_scan_whose_only_page_times_out_fails_with_the_reason(tmp_path, engine
     engine.fail_on = {1}
     with pytest.raises(DocumentError) as e:
         load(scanned_pdf(tmp_path / "one.pdf", [("only", True)], dpi=50), ocr_page_timeout_s=7)
-    assert str(e.value) == "no extractable text (scanned pages: OCR failed on 1 page(s): page 1: OCR timed out after 7 s)"
+    assert (
+        str(e.value)
+        == "no extractable text (scanned pages: OCR failed on 1 page(s): page 1: OCR timed out after 7 s)"
+    )
     assert "\n" not in str(e.value)
 
 
@@ -71,7 +75,9 @@ def test_page_cap_reads_the_first_pages_and_says_how_many_were_skipped(tmp_path,
     pdf = scanned_pdf(tmp_path / "scan.pdf", [(f"page {i}", True) for i in range(4)], dpi=50)
     doc = load(pdf, ocr_max_pages=2)
     assert engine.calls == 2 and doc.ocr_pages == {1, 2}
-    assert doc.warnings == ["2 scanned page(s) not read: over the OCR cap of 2 pages per document (RAG_OCR_MAX_PAGES)"]
+    assert doc.warnings == [
+        "2 scanned page(s) not read: over the OCR cap of 2 pages per document (RAG_OCR_MAX_PAGES)"
+    ]
 
 
 def test_ocr_off_reads_nothing_and_says_so(tmp_path, engine):
@@ -84,7 +90,9 @@ def test_ocr_off_reads_nothing_and_says_so(tmp_path, engine):
 def test_missing_engine_is_a_warning_not_a_crash(tmp_path, monkeypatch):
     monkeypatch.setattr(ocr, "available", lambda name="tesseract": False)
     doc = load(scanned_pdf(tmp_path / "mixed.pdf", [(TEXT, False), ("words", True)], dpi=50))
-    assert doc.warnings == ["scanned pages not read: OCR unavailable (tesseract is not installed; run `make setup`)"]
+    assert doc.warnings == [
+        "scanned pages not read: OCR unavailable (tesseract is not installed; run `make setup`)"
+    ]
 
 
 def test_ocr_chunks_say_so_in_citation_json_and_survive_the_store_round_trip():
@@ -93,5 +101,7 @@ def test_ocr_chunks_say_so_in_citation_json_and_survive_the_store_round_trip():
     assert back.ocr is True
     j = Citation(1, back, "t", 0.9).to_json()
     assert j["ocr"] is True and j["note"] == "text from OCR"
-    plain = Citation(1, Chunk(id="x", doc_id="d", text="t", source="s", title="S", page=1, start=0, end=1), "t", 0.9)
+    plain = Citation(
+        1, Chunk(id="x", doc_id="d", text="t", source="s", title="S", page=1, start=0, end=1), "t", 0.9
+    )
     assert "note" not in plain.to_json()

@@ -1,4 +1,5 @@
 """Page-level ranking and question cleaning (rag/retrieval/pages.py, rag/retrieval/questions.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,20 @@ from rag.types import Chunk, Hit
 
 
 def _hit(cid: str, score: float, page: int = 1, doc: str = "d", doc_type: str = "pdf") -> Hit:
-    return Hit(Chunk(id=cid, doc_id=doc, text=f"text {cid}", source=f"{doc}.pdf", title="", page=page,
-                     start=0, end=1, doc_type=doc_type), score)
+    return Hit(
+        Chunk(
+            id=cid,
+            doc_id=doc,
+            text=f"text {cid}",
+            source=f"{doc}.pdf",
+            title="",
+            page=page,
+            start=0,
+            end=1,
+            doc_type=doc_type,
+        ),
+        score,
+    )
 
 
 def test_top_k_are_distinct_pages_each_led_by_its_best_chunk():
@@ -33,15 +46,20 @@ def test_same_page_number_in_two_documents_is_two_pages():
 
 
 def test_non_paged_documents_rank_exactly_as_before():
-    hits = [_hit("a", 0.9, doc_type="markdown"), _hit("b", 0.8, doc_type="markdown"),
-            _hit("c", 0.7, doc_type="text")]
+    hits = [
+        _hit("a", 0.9, doc_type="markdown"),
+        _hit("b", 0.8, doc_type="markdown"),
+        _hit("c", 0.7, doc_type="text"),
+    ]
     ranked = rank_pages(hits, 0.5)
     assert [(h.chunk.id, h.score) for h in ranked] == [("a", 0.9), ("b", 0.8), ("c", 0.7)]
 
 
 def test_answer_format_instructions_are_dropped():
-    q = ("Does AMCOR have an improving gross margin profile as of FY2023? If gross margin is not a useful "
-         "metric for a company like this, then state that and explain why.")
+    q = (
+        "Does AMCOR have an improving gross margin profile as of FY2023? If gross margin is not a useful "
+        "metric for a company like this, then state that and explain why."
+    )
     assert clean_question(q) == "Does AMCOR have an improving gross margin profile as of FY2023?"
     q = "What is the FY2022 capex for PepsiCo? Answer in USD millions."
     assert clean_question(q) == "What is the FY2022 capex for PepsiCo?"
@@ -50,17 +68,23 @@ def test_answer_format_instructions_are_dropped():
 
 
 def test_where_to_look_keeps_the_place_but_not_the_instruction():
-    q = ("What is the FY2022 EBITDA margin for PepsiCo? Give a response to the question by relying on the "
-         "details shown in the statement of cash flows and the P&L statement.")
-    assert clean_question(q) == ("What is the FY2022 EBITDA margin for PepsiCo? "
-                                 "statement of cash flows and the P&L statement")
+    q = (
+        "What is the FY2022 EBITDA margin for PepsiCo? Give a response to the question by relying on the "
+        "details shown in the statement of cash flows and the P&L statement."
+    )
+    assert clean_question(q) == (
+        "What is the FY2022 EBITDA margin for PepsiCo? statement of cash flows and the P&L statement"
+    )
 
 
-@pytest.mark.parametrize("q", [
-    "0-dimensional biomaterials show inductive properties.",
-    "The Normans conquered England in 1066. Who led them?",
-    "If the treaty was signed in 1648, who signed it?",
-    "Respond",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "0-dimensional biomaterials show inductive properties.",
+        "The Normans conquered England in 1066. Who led them?",
+        "If the treaty was signed in 1648, who signed it?",
+        "Respond",
+    ],
+)
 def test_questions_without_instructions_are_left_alone(q):
     assert clean_question(q) == q

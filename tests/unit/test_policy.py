@@ -1,4 +1,5 @@
 """The answer policy: evidence, refusal before generation, and what to do with a generated answer."""
+
 import pytest
 
 from rag.policy import REFUSAL, Action, AnswerPolicy, Evidence
@@ -6,8 +7,13 @@ from rag.types import Chunk, Hit
 
 
 def _hit(text: str, dense: float | None = 0.6) -> Hit:
-    return Hit(Chunk(id=text[:8], doc_id="d", text=text, source="/d.md", title="Doc", page=1, start=0,
-                     end=len(text)), 1.0, dense=dense)
+    return Hit(
+        Chunk(
+            id=text[:8], doc_id="d", text=text, source="/d.md", title="Doc", page=1, start=0, end=len(text)
+        ),
+        1.0,
+        dense=dense,
+    )
 
 
 class WordCorpus:
@@ -51,22 +57,34 @@ def test_refuses_below_the_threshold_only():
 
 
 def test_thresholds_come_from_the_settings(settings):
-    p = AnswerPolicy.from_settings(settings.model_copy(update={"refusal_threshold": 0.3, "strong_evidence": 0.9}))
+    p = AnswerPolicy.from_settings(
+        settings.model_copy(update={"refusal_threshold": 0.3, "strong_evidence": 0.9})
+    )
     assert (p.refusal_threshold, p.strong_evidence) == (0.3, 0.9)
 
 
 STRONG, WEAK = Evidence(0.95), Evidence(0.6)
 
 
-@pytest.mark.parametrize("evidence, text, llm, grounded, supported, action", [
-    (STRONG, REFUSAL, True, True, True, Action.QUOTE),  # small models refuse answerable questions
-    (WEAK, "I cannot answer that from the sources.", True, True, True, Action.REFUSE),
-    (STRONG, REFUSAL, False, True, True, Action.REFUSE),  # an extractive refusal stands
-    (STRONG, "Paris is big. [1]", True, False, True, Action.QUOTE),  # off-topic or planted instruction
-    (STRONG, "EBITDA was 848. [1]", True, True, False, Action.QUOTE),  # no sentence survived the claim check
-    (STRONG, "Paris is big. [1]", False, False, True, Action.ANSWER),  # a quote is shown as it is
-    (WEAK, "The tower opened in 1889. [1]", True, True, True, Action.ANSWER),
-])
+@pytest.mark.parametrize(
+    "evidence, text, llm, grounded, supported, action",
+    [
+        (STRONG, REFUSAL, True, True, True, Action.QUOTE),  # small models refuse answerable questions
+        (WEAK, "I cannot answer that from the sources.", True, True, True, Action.REFUSE),
+        (STRONG, REFUSAL, False, True, True, Action.REFUSE),  # an extractive refusal stands
+        (STRONG, "Paris is big. [1]", True, False, True, Action.QUOTE),  # off-topic or planted instruction
+        (
+            STRONG,
+            "EBITDA was 848. [1]",
+            True,
+            True,
+            False,
+            Action.QUOTE,
+        ),  # no sentence survived the claim check
+        (STRONG, "Paris is big. [1]", False, False, True, Action.ANSWER),  # a quote is shown as it is
+        (WEAK, "The tower opened in 1889. [1]", True, True, True, Action.ANSWER),
+    ],
+)
 def test_decide(evidence, text, llm, grounded, supported, action):
     d = POLICY.decide(evidence, text, llm=llm, grounded=grounded, supported=supported)
     assert d.action is action
@@ -76,8 +94,12 @@ def test_decide(evidence, text, llm, grounded, supported, action):
 def test_the_bm25_index_is_a_corpus_whose_idf_favours_rare_terms():
     from rag.lexical import BM25Index
 
-    chunks = [Chunk(id=str(i), doc_id="d", text=t, source="", title="", page=1, start=0, end=0)
-              for i, t in enumerate(["Warsaw is the capital of Poland.", "Poland borders Germany.", "Poland joined the EU."])]
+    chunks = [
+        Chunk(id=str(i), doc_id="d", text=t, source="", title="", page=1, start=0, end=0)
+        for i, t in enumerate(
+            ["Warsaw is the capital of Poland.", "Poland borders Germany.", "Poland joined the EU."]
+        )
+    ]
     bm25 = BM25Index().build(chunks)
     hits = [Hit(c, 1.0, dense=0.5) for c in chunks[:1]]
     assert bm25.idf("kenya") > bm25.idf(bm25.terms("Poland")[0])

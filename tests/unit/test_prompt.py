@@ -5,7 +5,10 @@ from rag.types import Chunk, Hit
 
 
 def _hit(text: str, title: str = "Doc") -> Hit:
-    return Hit(Chunk(id="x", doc_id="d", text=text, source="", title=title, page=4, start=0, end=1, doc_type="pdf"), 1.0)
+    return Hit(
+        Chunk(id="x", doc_id="d", text=text, source="", title=title, page=4, start=0, end=1, doc_type="pdf"),
+        1.0,
+    )
 
 
 def test_sources_are_numbered_delimited_and_labelled_with_page():
@@ -45,4 +48,9 @@ def test_extractive_quotes_the_best_sentence_with_its_citation():
 
 
 def test_extractive_refuses_when_nothing_matches():
-    assert "".join(ExtractiveGenerator().generate("Who won the 1998 chess olympiad?", [_hit("Bananas are yellow.")])) == REFUSAL
+    assert (
+        "".join(
+            ExtractiveGenerator().generate("Who won the 1998 chess olympiad?", [_hit("Bananas are yellow.")])
+        )
+        == REFUSAL
+    )

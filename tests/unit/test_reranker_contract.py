@@ -1,5 +1,6 @@
 """Every registered reranker passes the reranker contract. No cross-encoder weights ship on PyPI, so the
 cross-encoder wrapper runs over a stand-in model that scores by shared words (the wrapper is under test)."""
+
 import sys
 import types
 
@@ -23,8 +24,10 @@ def _cross_encoder(settings, monkeypatch, tmp_path):
     return rerankers.create("cross-encoder", settings.model_copy(update={"reranker_path": tmp_path}))
 
 
-BUILDERS = {"none": lambda settings, monkeypatch, tmp_path: rerankers.create("none", settings),
-            "cross-encoder": _cross_encoder}
+BUILDERS = {
+    "none": lambda settings, monkeypatch, tmp_path: rerankers.create("none", settings),
+    "cross-encoder": _cross_encoder,
+}
 
 
 @pytest.fixture(params=rerankers.names())

@@ -1,4 +1,5 @@
 """Issue 14: the app-side findings (items 1-5, 10, 12), each a test that failed before the fix."""
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,10 @@ def test_admin_removes_only_after_confirming_and_the_removal_is_logged(app_env, 
     with caplog.at_level(logging.WARNING, logger="docqa.library"):
         [b for b in at.button if b.label == "Remove"][0].click().run()
     assert not at.exception and resources.library().documents() == []
-    assert any("admin page removed document" in r.getMessage() and doc.doc_id in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "admin page removed document" in r.getMessage() and doc.doc_id in r.getMessage()
+        for r in caplog.records
+    )
 
 
 # 2. links in documents and answers -------------------------------------------------------------------
@@ -90,8 +93,10 @@ def test_generated_answer_keeps_only_urls_quoted_from_its_cited_span():
     from rag.safety import REMOVED, drop_unsourced_links
 
     cited = ["The manual is at https://docs.example.org/manual (see section 2)."]
-    answer = ("The manual is at https://docs.example.org/manual. [1] Also visit "
-              "https://evil.example/c?d=SECRET or write to a@evil.example. [1]")
+    answer = (
+        "The manual is at https://docs.example.org/manual. [1] Also visit "
+        "https://evil.example/c?d=SECRET or write to a@evil.example. [1]"
+    )
     kept = drop_unsourced_links(answer, cited)
     assert "https://docs.example.org/manual." in kept
     assert "evil.example" not in kept and kept.count(REMOVED) == 2
@@ -122,8 +127,11 @@ def test_answer_service_drops_a_planted_exfiltration_url(settings):
 # 3. page previews cannot exhaust memory --------------------------------------------------------------
 def _tall_pdf(path: Path, w: int, h: int) -> Path:
     """A valid one-page PDF with a MediaBox of w x h points (593 bytes, like the audit's)."""
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] >>"]
+    objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] >>",
+    ]
     out, offsets = b"%PDF-1.4\n", []
     for i, o in enumerate(objs, 1):
         offsets.append(len(out))
@@ -164,13 +172,18 @@ def test_openai_is_not_offered_or_built_without_an_explicit_base_url(settings, m
     s = s.model_copy(update={"openai_base_url": "http://127.0.0.1:8080/v1"})
     assert "openai" in allowed_generators(s)
     gen = generators.create("openai", s)
-    assert str(gen._client.base_url) == "http://127.0.0.1:8080/v1/" and gen._client.api_key != "sk-operator-key"
+    assert (
+        str(gen._client.base_url) == "http://127.0.0.1:8080/v1/" and gen._client.api_key != "sk-operator-key"
+    )
 
 
 # 5. one bad file never breaks a batch ------------------------------------------------------------------
 def test_a_name_too_long_in_bytes_does_not_stop_the_rest_of_the_upload(app_env):
-    at = upload(app("views/documents.py"), ("文" * 150 + ".md", b"# Long\n\nA long name.", "text/markdown"),
-                ("ok.md", b"# OK\n\nFine.", "text/markdown"))
+    at = upload(
+        app("views/documents.py"),
+        ("文" * 150 + ".md", b"# Long\n\nA long name.", "text/markdown"),
+        ("ok.md", b"# OK\n\nFine.", "text/markdown"),
+    )
     assert not at.exception
     saved = sorted(p.name for p in (app_env / "data" / "uploads").iterdir())
     assert "ok.md" in saved and len(saved) == 2 and all(len(n.encode()) <= 255 for n in saved)
@@ -185,12 +198,14 @@ resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
 from types import SimpleNamespace
 from app.services.library import Library
 from rag import Settings
-s = Settings(data_dir={str(tmp_path / 'data')!r}, _env_file=None)
+s = Settings(data_dir={str(tmp_path / "data")!r}, _env_file=None)
 lib = Library(SimpleNamespace(settings=s))
 b = lib.save_uploads([("big.txt", b"x" * 100_000), ("small.txt", b"y" * 10)])
 print([p.name for p in b.saved], b.rejected)
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "['small.txt'] [('big.txt', 'could not be saved (File too large)')]" in done.stdout
     assert sorted(p.name for p in (tmp_path / "data" / "uploads").iterdir()) == ["small.txt"]
@@ -238,8 +253,10 @@ def test_password_guesses_are_throttled_globally_and_logged(monkeypatch, caplog)
 
     monkeypatch.setattr(admin.time, "sleep", fake_sleep)
     with caplog.at_level(logging.WARNING, logger="docqa.admin"):
-        threads = [threading.Thread(target=admin.check_password, args=(f"guess{i}", "s3cret", f"session {i}"))
-                   for i in range(6)]
+        threads = [
+            threading.Thread(target=admin.check_password, args=(f"guess{i}", "s3cret", f"session {i}"))
+            for i in range(6)
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -1,5 +1,6 @@
 """Issue 14 items 7 and 11: the parse worker is confined, zip bombs are refused, chunks and prompts
 stay within their budgets."""
+
 from __future__ import annotations
 
 import os
@@ -120,7 +121,9 @@ def test_an_over_budget_source_is_never_sent_whole():
     def count(s: str) -> int:  # ~4 characters a token
         return len(s) // 4 + 1
 
-    giant = Hit(Chunk(id="x", doc_id="d", text="word " * 5000, source="", title="Doc", page=1, start=0, end=1), 1.0)
+    giant = Hit(
+        Chunk(id="x", doc_id="d", text="word " * 5000, source="", title="Doc", page=1, start=0, end=1), 1.0
+    )
     used = fit("What?", [giant], 1500, count)
     prompt = "\n".join(m.content for m in build_messages("What?", used))
     assert len(used) == 1 and count(prompt) <= 1500 + 16  # was ~6,300 tokens

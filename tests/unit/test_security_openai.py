@@ -1,4 +1,5 @@
 """Issue 14 item 12: what an OpenAI-compatible endpoint's failures tell a chat user (loopback servers)."""
+
 from __future__ import annotations
 
 import socket
@@ -34,8 +35,10 @@ def server():
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            event = (b'data: {"id":"1","object":"chat.completion.chunk","created":0,"model":"m",'
-                     b'"choices":[{"index":0,"delta":{"content":"The answer "},"finish_reason":null}]}\n\n')
+            event = (
+                b'data: {"id":"1","object":"chat.completion.chunk","created":0,"model":"m",'
+                b'"choices":[{"index":0,"delta":{"content":"The answer "},"finish_reason":null}]}\n\n'
+            )
             self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)  # cut mid-answer, no terminating chunk
@@ -74,6 +77,8 @@ def test_a_timeout_after_retries_says_how_many_attempts():
     with socket.socket() as s:  # accepts connections (backlog) but never answers
         s.bind(("127.0.0.1", 0))
         s.listen()
-        gen = OpenAIGenerator(f"http://127.0.0.1:{s.getsockname()[1]}/v1", model="m", timeout=0.2, max_retries=1)
+        gen = OpenAIGenerator(
+            f"http://127.0.0.1:{s.getsockname()[1]}/v1", model="m", timeout=0.2, max_retries=1
+        )
         with pytest.raises(GeneratorError, match="within 0.2 s on any of 2 attempts"):
             list(gen.chat([user("Hi")]))

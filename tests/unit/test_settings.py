@@ -1,4 +1,5 @@
 """Settings are bounded, finite and Literal-typed; a bad value stops the CLI with exit 2 and one line."""
+
 from __future__ import annotations
 
 import os
@@ -18,12 +19,23 @@ from rag.retrieval import retrievers
 from rag.settings import EmbedderRuntime, GeneratorName, RerankerName, RetrieverName
 
 BAD = [
-    ("RAG_TOP_K", "-2"), ("RAG_TOP_K", "0"), ("RAG_REFUSAL_THRESHOLD", "nan"),
-    ("RAG_REFUSAL_THRESHOLD", "inf"), ("RAG_MAX_FILE_MB", "nan"), ("RAG_MAX_FILE_MB", "inf"),
-    ("RAG_MAX_FILE_MB", "0"), ("RAG_EMBED_BATCH_SIZE", "0"),
-    ("RAG_UPLOAD_MAX_MB", "-1"), ("RAG_FUSION_WEIGHT", "1.5"), ("RAG_FUSION", "weighed"),
-    ("RAG_RETRIEVER", "hybird"), ("RAG_GENERATOR", "gpt"), ("RAG_EMBEDDER_RUNTIME", "cuda"),
-    ("RAG_CHUNK_OVERLAP", "400"), ("RAG_PARSE_TIMEOUT_S", "nan"), ("RAG_CHROMA_PORT", "70000"),
+    ("RAG_TOP_K", "-2"),
+    ("RAG_TOP_K", "0"),
+    ("RAG_REFUSAL_THRESHOLD", "nan"),
+    ("RAG_REFUSAL_THRESHOLD", "inf"),
+    ("RAG_MAX_FILE_MB", "nan"),
+    ("RAG_MAX_FILE_MB", "inf"),
+    ("RAG_MAX_FILE_MB", "0"),
+    ("RAG_EMBED_BATCH_SIZE", "0"),
+    ("RAG_UPLOAD_MAX_MB", "-1"),
+    ("RAG_FUSION_WEIGHT", "1.5"),
+    ("RAG_FUSION", "weighed"),
+    ("RAG_RETRIEVER", "hybird"),
+    ("RAG_GENERATOR", "gpt"),
+    ("RAG_EMBEDDER_RUNTIME", "cuda"),
+    ("RAG_CHUNK_OVERLAP", "400"),
+    ("RAG_PARSE_TIMEOUT_S", "nan"),
+    ("RAG_CHROMA_PORT", "70000"),
 ]
 
 
@@ -49,8 +61,14 @@ def test_the_installed_command_reports_it_the_same_way(clean_env):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     # a narrow terminal: the message must still be one line
     env.update(RAG_TOP_K="-2", RAG_DATA_DIR=str(clean_env / "data"), COLUMNS="40")
-    proc = subprocess.run([sys.executable, "-m", "app.cli", "ask", "anything"], env=env, cwd=clean_env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", "anything"],
+        env=env,
+        cwd=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "RAG_TOP_K" in proc.stderr
 
@@ -60,7 +78,14 @@ def test_the_defaults_are_valid(clean_env):
     assert s.top_k >= 1 and 0 <= s.refusal_threshold <= 2
 
 
-@pytest.mark.parametrize("literal,registry", [(EmbedderRuntime, embedders), (RetrieverName, retrievers),
-                                              (RerankerName, rerankers), (GeneratorName, generators)])
+@pytest.mark.parametrize(
+    "literal,registry",
+    [
+        (EmbedderRuntime, embedders),
+        (RetrieverName, retrievers),
+        (RerankerName, rerankers),
+        (GeneratorName, generators),
+    ],
+)
 def test_each_literal_names_exactly_what_its_registry_holds(literal, registry):
     assert sorted(typing.get_args(literal)) == registry.names()

@@ -1,4 +1,5 @@
 """`rag setup models|onnx|smoke`: the typer commands `make setup` runs."""
+
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -56,8 +57,10 @@ def test_setup_smoke_reports_a_crashed_build_in_one_line(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["setup", "smoke"])
     assert result.exit_code == GeneratorError.exit_code != 0
-    assert result.stderr.strip().splitlines() == ["error: llama.cpp smoke test failed: the llama.cpp build "
-                                                  "crashed on a tiny answer (SIGILL); rebuild it"]
+    assert result.stderr.strip().splitlines() == [
+        "error: llama.cpp smoke test failed: the llama.cpp build "
+        "crashed on a tiny answer (SIGILL); rebuild it"
+    ]
     monkeypatch.setattr(local_models, "smoke", lambda models_dir: " Hello\n")
     ok = CliRunner().invoke(app, ["setup", "smoke"])
     assert ok.exit_code == 0

@@ -7,7 +7,11 @@ def _split(t: str) -> list[str]:
 
 def test_initials_titles_and_decimals_do_not_end_sentences():
     t = "Nicholas E. Golovin led it. Mr. Smith joined the U.S. Army in 1961. It grew 4.2 percent!"
-    assert _split(t) == ["Nicholas E. Golovin led it.", "Mr. Smith joined the U.S. Army in 1961.", "It grew 4.2 percent!"]
+    assert _split(t) == [
+        "Nicholas E. Golovin led it.",
+        "Mr. Smith joined the U.S. Army in 1961.",
+        "It grew 4.2 percent!",
+    ]
 
 
 def test_lines_without_punctuation_are_their_own_sentences():
@@ -18,19 +22,28 @@ def test_weighted_overlap_prefers_rare_terms():
     docs = [terms("the tower opened"), terms("the tower is tall"), terms("Eiffel designed it")]
     idf = Idf(docs)
     q = terms("Who designed the tower?")
-    assert weighted_overlap(q, terms("Eiffel designed it"), idf) > weighted_overlap(q, terms("the tower is tall"), idf)
+    assert weighted_overlap(q, terms("Eiffel designed it"), idf) > weighted_overlap(
+        q, terms("the tower is tall"), idf
+    )
 
 
 def test_wrapped_pdf_lines_join_but_table_rows_and_headings_do_not():
-    t = ("The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.\n"
-         "Revenue 4,500\nCosts 3,200")
-    assert _split(t) == ["The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.",
-                         "Revenue 4,500", "Costs 3,200"]
+    t = (
+        "The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.\n"
+        "Revenue 4,500\nCosts 3,200"
+    )
+    assert _split(t) == [
+        "The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.",
+        "Revenue 4,500",
+        "Costs 3,200",
+    ]
 
 
 def test_table_rows_written_with_bars_are_never_joined():
-    t = ("Net income | Twelve Months Ended June 30, 2023 | $ million | 1,058\n"
-         "Adjusted EBITDA | Twelve Months Ended June 30, 2023 | $ million | 2,018")
+    t = (
+        "Net income | Twelve Months Ended June 30, 2023 | $ million | 1,058\n"
+        "Adjusted EBITDA | Twelve Months Ended June 30, 2023 | $ million | 2,018"
+    )
     assert _split(t) == t.split("\n")
 
 
