@@ -89,9 +89,10 @@ browser-deps:
 test: lint setup browser-deps
 	$(BIN)/python -m pytest -q
 
-# ruff, and import-linter's layers contract in pyproject.toml (app > ingest > rag)
+# ruff (lint and format), and import-linter's layers contract in pyproject.toml (app > ingest > rag)
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 test-fast: deps

@@ -2,8 +2,8 @@
 
 Document text is shown through Markdown with every Markdown/HTML special character escaped and every
 URL, `www.` host and e-mail address defused (the renderer autolinks those after unescaping): a
-document or an answer can then never inject a link, an image fetch or markup into the page. `unsafe_allow_html`
-is used only for the app's own fixed anchors, never with text that came from a document.
+document or an answer can then never inject a link, an image fetch or markup into the page.
+`unsafe_allow_html` is used only for the app's own fixed anchors, never with text that came from a document.
 """
 
 from __future__ import annotations

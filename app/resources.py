@@ -1,8 +1,8 @@
 """Everything the app shares across browser sessions, built once per server process.
 
-The only module that builds the settings (`load_settings()`) or uses `st.cache_resource`: one settings object, one
-answering service over one index (so one Chroma client per process: the embedded store is not
-multi-process safe), one library and one job runner for long work.
+The only module that builds the settings (`load_settings()`) or uses `st.cache_resource`: one settings
+object, one answering service over one index (so one Chroma client per process: the embedded store is
+not multi-process safe), one library and one job runner for long work.
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ def main() -> None:
     ratio = {k: round(res["onnx"][k] / res["torch"][k], 2) for k in res["torch"]}
     print(f"onnx / torch: {ratio}; vector agreement cos mean {cos.mean():.4f}, min {cos.min():.4f}")
     print(
-        f"{platform.machine()}, {os.cpu_count()} cores, no GPU; {len(passages)} SciFact abstracts, {len(qs)} queries"
+        f"{platform.machine()}, {os.cpu_count()} cores, no GPU; "
+        f"{len(passages)} SciFact abstracts, {len(qs)} queries"
     )
     if a.json:
         Path(a.json).write_text(

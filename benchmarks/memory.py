@@ -112,7 +112,8 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(
-        f"{'runtime':<9}{'baseline MB':>13}{'loaded MB':>11}{f'after {a.queries} MB':>15}{'peak MB':>9}{'x torch':>9}"
+        f"{'runtime':<9}{'baseline MB':>13}{'loaded MB':>11}"
+        f"{f'after {a.queries} MB':>15}{'peak MB':>9}{'x torch':>9}"
     )
     torch = result["runtimes"].get("torch")
     for rt, r in result["runtimes"].items():

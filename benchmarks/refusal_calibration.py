@@ -99,7 +99,8 @@ def main() -> None:
         w = at(records, t, a.score)
         ha, hb = (at([r for r in records if half(r) == h], t, a.score) for h in (0, 1))
         print(
-            f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} | {w['containment']:.3f}   |"
+            f"{t:>6} | {f(w['held_out']):>16} {f(w['in_domain']):>9} | {f(w['answerable'])} |"
+            f" {w['containment']:.3f}   |"
             f" {f(w['numeric']):>7} |"
             f" {f(ha['held_out'])} {f(ha['in_domain'])} {f(ha['answerable'])} |"
             f" {f(hb['held_out'])} {f(hb['in_domain'])} {f(hb['answerable'])}"

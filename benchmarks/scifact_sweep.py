@@ -1,6 +1,7 @@
 """The SciFact sweep behind the retrieval defaults: every try, scored by the same harness as `rag eval`.
 
-    .venv/bin/python benchmarks/scifact_sweep.py [DATASET_DIR] [--grid retrieval|chunking|all] [--out FILE.jsonl]
+    .venv/bin/python benchmarks/scifact_sweep.py [DATASET_DIR] [--grid retrieval|chunking|all] \
+        [--out FILE.jsonl]
 
 Retrieval-time settings (fusion, weights, BM25 k1/b, candidates, dedup) vary over one cached index;
 chunking settings each get their own cached index (document vectors are memoized by text, so only

@@ -5,7 +5,8 @@ one team's papers) every passage is. This asks the narrower question, sentence b
 line, so a sentence too):
   - do the question's specific terms occur together in one retrieved sentence? Terms weigh by their rarity in
     *this* library (the BM25 index's document frequencies): in a 10-K library "revenue" weighs little and
-    "Amcor" much, and a term the library never uses at all is a strong sign the question is about something else;
+    "Amcor" much, and a term the library never uses at all is a strong sign the question is about something
+    else;
   - does that sentence hold an answer of the asked kind (an amount for "how much", a date for "when", a name
     for "who", a reason for "why")?
 Those and the retrieval scores are combined by a logistic regression into one score, P(answerable); the
@@ -28,11 +29,12 @@ import numpy as np
 from .text import STOPWORDS, sentences, terms
 from .types import Hit
 
-# Fitted by `.venv/bin/python benchmarks/answerability_fit.py --records /tmp/ans/xquad_en.jsonl,/tmp/ans/financebench.jsonl
-# --all` (logistic regression, L2 1.0, both sets weighted equally; records from `benchmarks/refusal_calibration.py`,
-# XQuAD-en --limit 250, FinanceBench --limit 14; validated first by fitting half A and scoring half B). The data
-# is small and the FinanceBench part tiny: docs/benchmarks.md "Refusal" has the figures and why this score is
-# not the default (RAG_REFUSAL_SCORE=evidence). Feature meanings: FEATURES below.
+# Fitted by `.venv/bin/python benchmarks/answerability_fit.py
+# --records /tmp/ans/xquad_en.jsonl,/tmp/ans/financebench.jsonl --all` (logistic regression, L2 1.0, both
+# sets weighted equally; records from `benchmarks/refusal_calibration.py`, XQuAD-en --limit 250,
+# FinanceBench --limit 14; validated first by fitting half A and scoring half B). The data is small and the
+# FinanceBench part tiny: docs/benchmarks.md "Refusal" has the figures and why this score is not the
+# default (RAG_REFUSAL_SCORE=evidence). Feature meanings: FEATURES below.
 COEF: dict[str, float] = {
     "bias": 0.331,
     "cos": 3.981,
@@ -49,7 +51,8 @@ FEATURES = {
     "sent": "the same share in the best single sentence or table row, with its chunk's title (centred)",
     "gap": "library idf of the most specific question term missing from that sentence / the largest idf",
     "absent": "share of the question's idf mass on terms this library never uses",
-    "kind_miss": "1 if the question asks for a kind of answer (amount, date, name, reason) no top sentence has",
+    "kind_miss": "1 if the question asks for a kind of answer (amount, date, name, reason) "
+    "no top sentence has",
     "sent_cos": "best cosine of the top sentences to the question (centred)",
 }
 CENTRED = ("cos", "cover", "sent", "sent_cos")
@@ -210,7 +213,8 @@ class Support:
     kind_found: bool = True  # the best sentence holds an answer of the asked kind
 
     def note(self) -> str:
-        """What to tell a user when the support is weak: what the documents mention, and what they don't state."""
+        """What to tell a user when the support is weak: what the documents mention, and what they
+        don't state."""
         if not self.found:
             return "the documents do not mention " + _join(self.missing[:3]) if self.missing else ""
         asked = [] if self.kind_found or self.kind is None else [_ASKED[self.kind]]
@@ -398,7 +402,8 @@ def library_profile(
 
 PROFILE_VERSION = 1  # bump when a feature's definition changes: saved profiles are then recomputed
 MIN_PROFILE_CHUNKS = 20  # a smaller library gives too few distinct controls; it gets DEFAULT_NULL
-# the profile means of the libraries the coefficients were fitted on, averaged (answerability_fit.py prints them)
+# the profile means of the libraries the coefficients were fitted on, averaged
+# (answerability_fit.py prints them)
 DEFAULT_NULL: dict[str, float] = {"cos": 0.424, "cover": 0.49, "sent": 0.334, "sent_cos": 0.474}
 
 

@@ -26,7 +26,8 @@ _CLAUSE = re.compile(
 # words that frame any figure rather than say which figure it is
 GENERIC = frozenset(
     terms(
-        "fiscal year years yearly annual annually quarter quarterly month months period periods ended ending end "
+        "fiscal year years yearly annual annually quarter quarterly month months "
+        "period periods ended ending end "
         "total amount value figure number company report reported fy approximately about around roughly "
         "million millions billion billions thousand thousands percent percentage usd dollar dollars amounted "
         "give response question relying details shown statement based provide answer according"

@@ -21,7 +21,8 @@ from .types import Chunk, Hit
 REFUSAL = "The documents do not contain the answer."
 _REFUSAL_PATTERNS = re.compile(
     r"(do(es)? not contain|don't contain|not (mentioned|provided|stated|specified) in|no information|"
-    r"cannot (be )?(answer|determin|found)|can't answer|unable to (answer|find|determine)|not enough information)",
+    r"cannot (be )?(answer|determin|found)|can't answer|unable to (answer|find|determine)|"
+    r"not enough information)",
     re.I,
 )
 

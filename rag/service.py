@@ -145,8 +145,9 @@ class AnswerService:
             evidence = Evidence(evidence.score, {**evidence.features, "answerability": support.score})
         if policy.refuse(evidence, hits):
             ans.refused, ans.text = True, REFUSAL
-            # what the closest passages (listed with the refusal: ans.sources) mention and what they lack; without
-            # the learned score this needs no profile and no embedding, only the library's term frequencies
+            # what the closest passages (listed with the refusal: ans.sources) mention and what they lack;
+            # without the learned score this needs no profile and no embedding, only the library's term
+            # frequencies
             found = self.sources.bm25() if support is None and hits else None
             why = support or answerability.Answerability(found[0] if found else None).features(query, hits)
             if why.note():
@@ -188,7 +189,8 @@ class AnswerService:
             if decision.action is Action.REFUSE or not shown:
                 ans.refused, ans.text, ans.citations = True, REFUSAL, []
                 return
-            # a URL/e-mail not quoted from a cited span is how a planted instruction exfiltrates (rag/safety.py)
+            # a URL/e-mail not quoted from a cited span is how a planted instruction exfiltrates
+            # (rag/safety.py)
             ans.text, ans.citations = safety.drop_unsourced_links(shown, [c.span for c in cites]), cites
             ans.notes += notes
             if support is not None and support.score < policy.weak_support and support.note():

@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     generator: GeneratorName = "extractive"
     # evidence (rag/policy.py) below which we refuse; calibration in docs/benchmarks.md
     refusal_threshold: Evidence = 0.57
-    # which score refusal uses: "answerability" (rag/answerability.py, P(answerable) per sentence-level support,
-    # refused below answerability_threshold) or "evidence" (the score above, refused below refusal_threshold)
+    # which score refusal uses: "answerability" (rag/answerability.py, P(answerable) per sentence-level
+    # support, refused below answerability_threshold) or "evidence" (the score above, refused below
+    # refusal_threshold)
     refusal_score: Literal["answerability", "evidence"] = "evidence"
     answerability_threshold: Share = 0.4  # fitted with the coefficients (docs/benchmarks.md "Refusal")
     strong_evidence: Evidence = 0.8  # above this, an LLM refusal falls back to the extractive answer

@@ -118,7 +118,8 @@ class MaskedService(AnswerService):
 
 
 def answer_mask(q: Question) -> Callable[[Chunk], bool]:
-    """Chunks that hold the question's answer: those on an evidence page, else those containing a gold answer."""
+    """Chunks that hold the question's answer: those on an evidence page, else those containing a
+    gold answer."""
     if q.evidence:
         return lambda c: (Path(c.source).name, c.page) in q.evidence
     golds = [f" {g} " for g in map(normalize_answer, q.answers) if g]

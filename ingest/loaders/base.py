@@ -64,7 +64,8 @@ def loader_for(path: Path) -> Loader:
     name = _BY_SUFFIX.get(path.suffix.lower())
     if name is None:
         raise UnsupportedTypeError(
-            f"unsupported type {path.suffix or '(no extension)'!r}; supported: {', '.join(supported_suffixes())}"
+            f"unsupported type {path.suffix or '(no extension)'!r}; "
+            f"supported: {', '.join(supported_suffixes())}"
         )
     return loaders.create(name)
 

@@ -1,5 +1,5 @@
-"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF, served out of process), `openai` (any compatible API),
-`fake` (scripted, for tests)."""
+"""Generators: `extractive` (no LLM), `local` (llama.cpp GGUF, served out of process), `openai` (any
+compatible API), `fake` (scripted, for tests)."""
 
 from . import extractive, fake  # noqa: F401
 from .base import Generator, generators

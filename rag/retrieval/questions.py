@@ -17,7 +17,8 @@ _SENTENCES = re.compile(r"(?<=[.?!])\s+(?=[A-Z\[(])")
 _INSTRUCTION = [
     re.compile(p, re.I)
     for p in (
-        r"^if\b.*\b(state|say|answer|respond|return|write|put)\b.*$",  # "If X is not useful ..., then state that ..."
+        # "If X is not useful ..., then state that ..."
+        r"^if\b.*\b(state|say|answer|respond|return|write|put)\b.*$",
         r"^(please\s+)?(answer|respond|reply|round|express|report|provide|give|show)\b.*\b(in|to|as|with|by|"
         r"using)\b.*$",  # "Answer in USD millions." / "Round to two decimals." / "Give a response ... by ..."
         r"^(please\s+)?(use|using|assume|assuming)\b.*$",
@@ -26,7 +27,8 @@ _INSTRUCTION = [
 ]
 # "Calculate X for FY2022; if X is not meaningful for the company then state that and explain why."
 _IF_CLAUSE = re.compile(r"[;,]\s*if\b[^;]*\b(state|say|answer|respond)\b[^;]*$", re.I)
-# "... relying on / using (only) the details shown (with)in the statement of cash flows and the P&L" -> keep the place
+# "... relying on / using (only) the details shown (with)in the statement of cash flows and the P&L"
+# -> keep the place
 _PLACE = re.compile(
     r"\b(?:details|information|data|figures)\s+(?:shown|outlined|given|provided|reported)?\s*"
     r"(?:with)?in\s+(?:the\s+)?(?P<place>.+?)\.?$",

@@ -8,7 +8,8 @@ from rag.retrieval import Retriever
 
 DOCS = {
     "eiffel.md": "# Eiffel Tower\n\nThe Eiffel Tower in Paris was completed in 1889 for the World's Fair.",
-    "photosynthesis.md": "# Photosynthesis\n\nPlants convert sunlight, water and carbon dioxide into glucose.",
+    "photosynthesis.md": "# Photosynthesis\n\n"
+    "Plants convert sunlight, water and carbon dioxide into glucose.",
     "volcano.md": "# Volcanoes\n\nMagma rises through the crust and erupts as lava from volcanoes.",
 }
 

@@ -3,7 +3,8 @@ store and the manifest agree (no orphan, no duplicate chunk, the old index still
 parse worker survives its parent, and the next run completes.
 
 RAG_CRASH_TRIALS kill points per command (default 3, sized for CI; docs/reliability.md has a 10-point run);
-RAG_CRASH_SEED fixes the points. The fake embedder keeps a run to seconds; the store is real (embedded Chroma).
+RAG_CRASH_SEED fixes the points. The fake embedder keeps a run to seconds; the store is real (embedded
+Chroma).
 """
 
 from __future__ import annotations

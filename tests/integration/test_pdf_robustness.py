@@ -148,7 +148,8 @@ def financebench(shared_eval):
     seconds = time.monotonic() - t
     pages = sum(len(d.pages) for d in docs.values())
     print(
-        f"\nFinanceBench: {len(files)} PDFs, {pages} pages parsed in {seconds:.0f} s ({pages / seconds:.1f} pages/s)"
+        f"\nFinanceBench: {len(files)} PDFs, {pages} pages parsed in {seconds:.0f} s "
+        f"({pages / seconds:.1f} pages/s)"
     )
     return {
         "docs": docs,

@@ -1,4 +1,5 @@
-"""The answerability score inside AnswerService: features in timings, refusal with a note, per-library profile."""
+"""The answerability score inside AnswerService: features in timings, refusal with a note,
+per-library profile."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from rag.store.memory import MemoryBackend
 DOCS = {
     "bridges.md": "# Zorblat Bridge\n\nThe Zorblat footbridge was opened in 1923 by mayor Ilse Varnhagen. "
     "It spans the river Quell.\n\nThe bridge was repainted green in 1987.",
-    "tower.md": "# Eiffel Tower\n\nThe Eiffel Tower opened in 1889 for the World's Fair in Paris. It is 330 metres "
-    "tall and was designed by the engineering firm of Gustave Eiffel.",
+    "tower.md": "# Eiffel Tower\n\nThe Eiffel Tower opened in 1889 for the World's Fair in Paris. "
+    "It is 330 metres tall and was designed by the engineering firm of Gustave Eiffel.",
 }
 
 

@@ -1,4 +1,5 @@
-"""Documents page under AppTest: server-side upload checks, background ingest, duplicates, table; removal is on the admin page."""
+"""Documents page under AppTest: server-side upload checks, background ingest, duplicates, table;
+removal is on the admin page."""
 
 from __future__ import annotations
 

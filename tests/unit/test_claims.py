@@ -128,7 +128,8 @@ def test_uncited_sentence_with_a_figure_no_source_states_is_dropped():
 def test_every_cited_sentence_figure_is_in_its_span():
     answer = (
         "Adjusted Free Cash Flow for fiscal 2023 was $848 million [1]. Adjusted EBITDA for the twelve months "
-        "ended June 30, 2023 was $2,018 million [2]. Net income was $1,058 million [2]. Sales were $9 million [2]."
+        "ended June 30, 2023 was $2,018 million [2]. Net income was $1,058 million [2]. "
+        "Sales were $9 million [2]."
     )
     text, cites, _ = citations.check(answer, HITS, QUESTION)
     assert len(cited_sentences(text)) == 3 and len(cites) == 2

@@ -92,7 +92,8 @@ HTML = """<!doctype html><html><head><title>Tide tables of Brest</title></head><
 <p>The harbour of Brest sees a mean tidal range of about six metres, which makes spring tides dramatic.</p>
 <h2>Reading the table</h2>
 <p>Each row lists the time of high water and low water for a day, with the coefficient the navy publishes.</p>
-<p>Sailors leaving the roadstead should pass the Goulet narrows with the ebb; the current exceeds four knots.</p>
+<p>Sailors leaving the roadstead should pass the Goulet narrows with the ebb; \
+the current exceeds four knots.</p>
 </article></main>
 <footer><p>Copyright 2024 Example Corp. All rights reserved. Privacy policy | Cookie settings</p></footer>
 </body></html>"""

@@ -82,13 +82,17 @@ def test_labelled_rows_join_multi_row_headers_and_skip_empty_cells():
     ]
     body = [["Adjusted EBITDA", "2,018", "1,608"], ["Note", "", "see text"]]
     assert labelled_rows(header, body) == [
-        "Adjusted EBITDA | Twelve Months Ended June 30, 2023 EBITDA: 2,018 | Twelve Months Ended June 30, 2023 EBIT: 1,608",
+        "Adjusted EBITDA | Twelve Months Ended June 30, 2023 EBITDA: 2,018 | "
+        "Twelve Months Ended June 30, 2023 EBIT: 1,608",
         "Note | Twelve Months Ended June 30, 2023 EBIT: see text",
     ]
 
 
 def test_markdown_pipe_table_becomes_a_labelled_block_with_its_caption():
-    md = "Intro.\n\nQuarterly sales\n\n| Region | Q1 | Q2 |\n|---|---:|---:|\n| North | 10 | 12 |\n| South | 7 | 9 |\n\nEnd."
+    md = (
+        "Intro.\n\nQuarterly sales\n\n| Region | Q1 | Q2 |\n|---|---:|---:|\n"
+        "| North | 10 | 12 |\n| South | 7 | 9 |\n\nEnd."
+    )
     out = markdown_tables(md)
     assert "Table: Quarterly sales\nNorth | Q1: 10 | Q2: 12\nSouth | Q1: 7 | Q2: 9" in out
     assert out.startswith("Intro.") and out.rstrip().endswith("End.")

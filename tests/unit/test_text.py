@@ -29,11 +29,13 @@ def test_weighted_overlap_prefers_rare_terms():
 
 def test_wrapped_pdf_lines_join_but_table_rows_and_headings_do_not():
     t = (
-        "The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.\n"
+        "The company reported that its quarterly revenue increased by ten\n"
+        "percent compared with the prior year.\n"
         "Revenue 4,500\nCosts 3,200"
     )
     assert _split(t) == [
-        "The company reported that its quarterly revenue increased by ten\npercent compared with the prior year.",
+        "The company reported that its quarterly revenue increased by ten\n"
+        "percent compared with the prior year.",
         "Revenue 4,500",
         "Costs 3,200",
     ]
