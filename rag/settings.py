@@ -25,6 +25,7 @@ EmbedderRuntime = Literal["onnx", "torch", "fake"]
 RetrieverName = Literal["hybrid", "dense", "bm25"]
 RerankerName = Literal["none", "cross-encoder"]
 GeneratorName = Literal["extractive", "local", "openai", "fake"]
+PdfTables = Literal["off", "replace", "add", "summary"]
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,14 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     chroma_host: str | None = None  # set to use a `chroma run` server instead of the embedded store
     chroma_port: int = Field(default=8000, ge=1, le=65535)
+    # Chroma's HNSW index (benchmarks/hnsw.py, docs/benchmarks.md "HNSW settings"). Space, construction_ef
+    # and m are fixed when a collection is created: an existing index keeps its own until `rag reindex`
+    # (which builds a new collection with these). search_ef is applied to an existing collection on open.
+    # Scores stay cosine similarities in every space (our vectors are unit length).
+    hnsw_space: Literal["cosine", "l2", "ip"] = "cosine"
+    hnsw_construction_ef: int = Field(default=100, ge=10, le=2000)
+    hnsw_search_ef: int = Field(default=100, ge=10, le=10_000)
+    hnsw_m: int = Field(default=16, ge=4, le=128)
 
     # embedding + chunking (recorded in the manifest; changing them needs `rag reindex`)
     embedder: str = "all-MiniLM-L6-v2"
@@ -48,9 +57,11 @@ class Settings(BaseSettings):
     max_file_mb: Positive = 50.0
     max_pages: int = Field(default=2000, ge=1)
     parse_timeout_s: Positive = 120.0
-    # PDF tables rebuilt as labelled rows; scanned pages OCR'd (tesseract, ~3 s a page), at most
+    # PDF tables as labelled rows: "replace" the page's raw table lines, "add" them as extra chunks of the
+    # page (its plain text stays), "summary" = add + a chunk of each table's title and row labels; "off".
+    # true/false read as "replace"/"off". Scanned pages OCR'd (tesseract, ~3 s a page), at most
     # ocr_max_pages per document so a 500-page scan cannot hold the ingest lane for half an hour
-    pdf_tables: bool = True
+    pdf_tables: PdfTables = "replace"
     ocr: bool = True
     ocr_max_pages: int = Field(default=50, ge=0, le=2000)
     ocr_page_timeout_s: Positive = 60.0
@@ -117,6 +128,14 @@ class Settings(BaseSettings):
 
     # evaluation (`rag eval`, the admin page): indexes of evaluation corpora, kept between runs
     eval_cache: Path = EVAL_CACHE
+
+    @field_validator("pdf_tables", mode="before")
+    @classmethod
+    def _tables_bool(cls, v):  # the setting was a bool: true/false keep working
+        b = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
+            str(v).lower()
+        )
+        return v if b is None else ("replace" if b else "off")
 
     @field_validator("eval_cache")
     @classmethod

@@ -16,11 +16,32 @@ from ..types import Chunk, Hit
 from .base import COLLECTION_PREFIX, backends
 
 
+def hnsw_config(settings: Settings) -> dict:
+    """The collection configuration new collections get (1.x `configuration`, not legacy `hnsw:` metadata)."""
+    return {
+        "hnsw": {
+            "space": settings.hnsw_space,
+            "ef_construction": settings.hnsw_construction_ef,
+            "ef_search": settings.hnsw_search_ef,
+            "max_neighbors": settings.hnsw_m,
+        }
+    }
+
+
+def _space(collection) -> str:
+    try:
+        return (collection.configuration.get("hnsw") or {}).get("space") or "l2"
+    except Exception:  # an old collection without a readable configuration was created as cosine by us
+        return "cosine"
+
+
 class ChromaStore:
     def __init__(self, collection, max_batch: int) -> None:
         self._col = collection
         self.name = collection.name
         self._max_batch = max_batch
+        # distance -> cosine similarity for unit vectors: cosine and ip give 1 - cos, l2 gives 2 - 2 cos
+        self._per_distance = 0.5 if _space(collection) == "l2" else 1.0
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         for i in range(0, len(chunks), self._max_batch):
@@ -49,9 +70,10 @@ class ChromaStore:
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        sims = [1.0 - self._per_distance * d for d in r["distances"][0]]
         return [
-            Hit(Chunk.from_metadata(i, t, m), score=1.0 - d, dense=1.0 - d)
-            for i, t, m, d in zip(r["ids"][0], r["documents"][0], r["metadatas"][0], r["distances"][0])
+            Hit(Chunk.from_metadata(i, t, m), score=s, dense=s)
+            for i, t, m, s in zip(r["ids"][0], r["documents"][0], r["metadatas"][0], sims)
         ]
 
     def get(self, ids: Sequence[str]) -> list[Chunk]:
@@ -120,9 +142,14 @@ class ChromaBackend:
         self.client = self._connect()
 
     def open(self, name: str) -> ChromaStore:
+        # an existing collection keeps the configuration it was created with (Chroma ignores ours), except
+        # ef_search, the one search-time knob Chroma lets us change in place
         col = self.client.get_or_create_collection(
-            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            name, embedding_function=None, configuration=hnsw_config(self._settings)
         )
+        ef = self._settings.hnsw_search_ef
+        if (col.configuration.get("hnsw") or {}).get("ef_search", ef) != ef:
+            col.modify(configuration={"hnsw": {"ef_search": ef}})
         return ChromaStore(col, self.max_batch)
 
     def drop(self, name: str) -> None:
