@@ -1,13 +1,17 @@
-"""Same-run FinanceBench evidence-page hit@5 with PDF tables off vs on (hybrid default, OCR off), over
-a subset of the slice's PDFs, scored as `rag eval answers` scores it (answer sources, top 5).
+"""Same-run FinanceBench evidence-page hit@5 per `RAG_PDF_TABLES` mode (hybrid default, OCR off), over
+the slice's PDFs (`all`) or a subset, scored as `rag eval answers` scores it (answer sources, top 5).
 
-    .venv/bin/python benchmarks/financebench_tables.py DOC[,DOC...] [base,tables] [CACHE]
+    .venv/bin/python benchmarks/financebench_tables.py all|DOC[,DOC...] [off,replace,add,summary] [CACHE]
+
+Each mode also reports its chunks and the PDF loader's CPU seconds per page on the same files (parse
+only, one pass, before the index is built).
 
 Vectors are memoized under CACHE/embeddings (default ~/.cache/docqa-eval), so chunks the two variants
 share are embedded once. Indexes go to CACHE/tables-bench/<variant>-<n docs>.
 """
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.eval.cache import MemoEmbedder, memo_path  # noqa: E402
 from ingest import Ingestor  # noqa: E402
+from ingest.loaders import ParseOptions, loader_for  # noqa: E402
 from rag import Settings  # noqa: E402
 from rag.embedders import create_embedder  # noqa: E402
 from rag.index import Index  # noqa: E402
@@ -22,7 +27,9 @@ from rag.service import AnswerService  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "financebench"
 docs = sys.argv[1].split(",")
-variants = (sys.argv[2] if len(sys.argv) > 2 else "base,tables").split(",")
+if docs == ["all"]:
+    docs = sorted(p.stem for p in (ROOT / "pdfs").glob("*.pdf"))
+variants = (sys.argv[2] if len(sys.argv) > 2 else "off,replace,add,summary").split(",")
 cache = Path(sys.argv[3]) if len(sys.argv) > 3 else Path("~/.cache/docqa-eval").expanduser()
 out = {}
 qs = [json.loads(line) for line in open(ROOT / "questions.jsonl")]
@@ -32,9 +39,15 @@ for variant in variants:
     s = Settings(
         data_dir=cache / "tables-bench" / f"{variant}-{len(docs)}",
         chroma_host=None,
-        pdf_tables=(variant == "tables"),
+        pdf_tables=variant,
         ocr=False,
     )
+    shutil.rmtree(s.data_dir, ignore_errors=True)  # a fresh index: the parser code may have changed
+    loader, cpu, npages = loader_for(files[0]), time.process_time(), 0
+    loader.options = ParseOptions(tables=s.pdf_tables, ocr=False)
+    for f in files:
+        npages += len(loader.load(f, s.max_pages).pages)
+    cpu = time.process_time() - cpu
     index = Index(s, embedder=MemoEmbedder(create_embedder(s), memo_path(cache, s)))
     t = time.time()
     rep = Ingestor(index).ingest(files).summary()
@@ -52,6 +65,7 @@ for variant in variants:
         "questions": len(qs),
         "chunks": rep["chunks"],
         "pages": rep["pages"],
+        "parse_cpu_pages_per_s": round(npages / cpu, 1),
         "seconds": round(time.time() - t),
     }
     print(variant, json.dumps(out[variant]), flush=True)

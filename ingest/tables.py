@@ -20,6 +20,17 @@ def render_table(caption: str, rows: list[str]) -> str:
     return "\n".join(lines)
 
 
+def table_summary(block: str) -> str:
+    """A table block (`render_table`'s form) reduced to its caption and its row labels, one table block
+    of a single row: a question that names a concept ("gross margin") rather than a figure can match the
+    statement whose rows it needs. Empty when the table has no labelled row."""
+    lines = block.split("\n")
+    caption = lines[0][len(TABLE_MARK) :] if lines and lines[0].startswith(TABLE_MARK) else ""
+    labels = [ln.split(" | ")[0].strip() for ln in lines[1:]]
+    labels = [x for x in dict.fromkeys(labels) if x and x != "(total)" and any(c.isalpha() for c in x)]
+    return render_table(caption, ["Rows: " + "; ".join(labels)]) if labels else ""
+
+
 def labelled_rows(header: list[list[str]], body: list[list[str]], label_cols: int = 1) -> list[str]:
     """Grid rows to labelled lines: the first `label_cols` cells label the row; each other non-empty
     cell is prefixed by its column's header (header rows joined top-down, repeats dropped)."""

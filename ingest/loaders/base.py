@@ -27,7 +27,7 @@ class LoadedDocument:
 class ParseOptions:
     """What the parse worker may do beyond reading the text layer (built from Settings by the parser)."""
 
-    tables: bool = True  # PDF pages: rebuild tables as labelled rows
+    tables: str | bool = "replace"  # PDF tables: "off", "replace", "add", "summary" (Settings.pdf_tables)
     ocr: bool = True  # PDF pages without a usable text layer are rendered and OCR'd
     ocr_max_pages: int = 50  # per document; scanned pages beyond it are skipped with a warning
     ocr_page_timeout_s: float = 60.0

@@ -6,8 +6,9 @@ about 15x less CPU than pypdf's extraction (benchmarks/pdf_parse.py), which matt
 shares 2 cores with the embedder. pypdf extracts a page's text instead when pdfium cannot give it:
 the document does not open in pdfium or has a different page count (then every page), the page fails
 in pdfium, or the page looks like pdfium lost text (`_lost_text`); then the longer text wins.
-Pages that look tabular have their tables rebuilt as labelled rows (`pdf_tables`). A page without a
-usable text layer that shows an image is rendered and OCR'd (`ingest.ocr`, tesseract), up to
+Pages that look tabular have their tables rebuilt as labelled rows (`pdf_tables`), in place of the
+table's raw lines or (`ParseOptions.tables` "add", "summary") after the page's unchanged text. A page
+without a usable text layer that shows an image is rendered and OCR'd (`ingest.ocr`, tesseract), up to
 `ParseOptions.ocr_max_pages` per document, each page under its own time limit; those pages are listed
 in `LoadedDocument.ocr_pages` so their chunks say "text from OCR".
 pdfium is not thread-safe: loaders run in the parse worker, one file at a time.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from rag.errors import DocumentError
 
+from ..tables import table_summary
 from .base import LoadedDocument, ParseOptions, register
 from .pdf_tables import Line, Table, find_tables, looks_tabular, split_lines
 
@@ -189,7 +191,11 @@ def _ocr_pages(
     return done, notes
 
 
-def _pdfium_pages(path: Path, n: int, tables: bool = True) -> list[tuple[str | None, int]] | None:
+def _table_mode(tables: str | bool) -> str:
+    return ("replace" if tables else "off") if isinstance(tables, bool) else tables  # bool: the old option
+
+
+def _pdfium_pages(path: Path, n: int, tables: str | bool = "replace") -> list[tuple[str | None, int]] | None:
     """(text, objects drawn) per page from pdfium; text None where the page failed. None for the whole
     document when pdfium cannot open it or counts other than `n` pages (pypdf's numbering wins)."""
     import pypdfium2 as pdfium
@@ -214,7 +220,7 @@ def _pdfium_pages(path: Path, n: int, tables: bool = True) -> list[tuple[str | N
         doc.close()
 
 
-def _pdfium_page(doc, i: int, tables: bool = True) -> tuple[str, int]:
+def _pdfium_page(doc, i: int, tables: str | bool = "replace") -> tuple[str, int]:
     import pypdfium2.raw as pdfium_c
 
     page = doc[i]
@@ -223,8 +229,17 @@ def _pdfium_page(doc, i: int, tables: bool = True) -> tuple[str, int]:
         try:
             text = textpage.get_text_range()  # the whole page: get_text_bounded clips to the crop box
             lines = split_lines(text)
-            found = find_tables(lines, _boxes(textpage)) if tables and looks_tabular(lines) else []
-            text = _paragraphs(textpage, lines, found)
+            mode = _table_mode(tables)
+            found = find_tables(lines, _boxes(textpage)) if mode != "off" and looks_tabular(lines) else []
+            if mode == "replace":
+                text = _paragraphs(textpage, lines, found)
+            else:
+                # the page's text as with tables off, then each table block (and its summary) as paragraphs
+                # of their own after it: the chunker packs those into chunks of their own on the same page
+                blocks = [t.text for t in found]
+                if mode == "summary":
+                    blocks += [s for s in map(table_summary, blocks) if s]
+                text = "\n\n".join([_paragraphs(textpage, lines)] + blocks)
         finally:
             textpage.close()
         return _clean(text.translate(_PDFIUM_FIXES)), pdfium_c.FPDFPage_CountObjects(page)
