@@ -25,6 +25,7 @@ from rag.types import Citation, Hit
 log = logging.getLogger("docqa.app")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'@])")
 _CITE = re.compile(r"\[(\d+)\]")
+OCR_LABEL = "text from OCR"  # the words `rag ask --json` uses too (rag/types.py Citation.to_json)
 
 
 def plural(n: int, word: str) -> str:
@@ -98,24 +99,33 @@ def source_label(chunk, n: int | None = None, score: float | None = None) -> str
         parts.append(escape_md(chunk.heading.split(" > ")[-1][:60]))
     if score is not None:
         parts.append(f"relevance {score:.2f}")
+    if chunk.ocr:
+        parts.append(OCR_LABEL)
     head = f"**\\[{n}\\]** " if n is not None else ""
     return head + " · ".join(parts)
 
 
 def source_details(chunk, span: str, key: str) -> None:
     """Chunk text with the span marked and, for a PDF, the page; built only when the source is opened."""
+    if chunk.ocr:
+        st.caption(
+            f":material/document_scanner: {OCR_LABEL.capitalize()}: this page is a scan, read by OCR, so the "
+            "wording may differ from the page and the passage cannot be marked on it."
+        )
     st.markdown(highlighted(chunk.text, span))
     if chunk.doc_type != "pdf":
         return
+    # a scanned page has no text layer to find the span in: it is shown whole
+    on_page = "" if chunk.ocr else span
     whole = st.toggle("Whole page", key=f"{key}-page", help="Show the entire page instead of the cited part")
     name = Path(chunk.source).name
     try:
         png = resources.page_image(
             chunk.source,
             chunk.page,
-            span,
+            on_page,
             Path(chunk.source).stat().st_mtime,
-            excerpt=bool(span) and not whole,
+            excerpt=bool(on_page) and not whole,
         )
     except (RagError, OSError) as e:
         st.caption(f"No page preview: {escape_md(str(e))}")
@@ -124,9 +134,10 @@ def source_details(chunk, span: str, key: str) -> None:
         log.exception("page preview of %s page %s failed", chunk.source, chunk.page)
         st.caption("No page preview: this page could not be rendered.")
         return
-    if whole or not span:
+    if whole or not on_page:
         _, mid, _ = st.columns([1, 3, 1])  # a whole page at full width would be taller than the screen
-        mid.image(png, caption=f"{name}, page {chunk.page}", width="stretch")
+        scan = f" (a scan: the passage above is {OCR_LABEL})" if chunk.ocr else ""
+        mid.image(png, caption=f"{name}, page {chunk.page}{scan}", width="stretch")
     else:
         st.image(png, caption=f"{name}, page {chunk.page} (the cited part)", width="stretch")
 

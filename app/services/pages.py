@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from pathlib import Path
 
+from ingest.tables import TABLE_MARK
 from rag.errors import DocumentError
 
 HIGHLIGHT = (255, 200, 0, 90)  # translucent amber, so the text under it stays readable
@@ -15,6 +17,7 @@ MAX_PIXELS = 6_000_000
 MAX_ASPECT = 20.0
 # pdfium keeps per-document state that is not safe to share across threads; renders are quick
 _LOCK = threading.Lock()
+_ROW_SEP = " | "  # between a table row's label and its labelled values (ingest/tables.py)
 
 
 def _normalized(text: str) -> tuple[str, list[int]]:
@@ -48,6 +51,80 @@ def find_span(page_text: str, span: str) -> tuple[int, int] | None:
             start, end = where[at], where[at + len(needle) - 1]
             return start, end - start + 1
     return None
+
+
+def find_spans(page_text: str, span: str) -> list[tuple[int, int]]:
+    """(start, count) ranges of the page text to mark for `span`. A table row (`label | header: value`,
+    ingest/tables.py) is rebuilt text that is not on the page verbatim, so each row is found by its label
+    and its values on one line of the page; any other span by its words (`find_span`)."""
+    lines = [ln for ln in span.split("\n") if ln.strip()]
+    rows = [ln for ln in lines if _ROW_SEP in ln and not ln.startswith(TABLE_MARK)]
+    found = [r for r in (find_row(page_text, row) for row in rows) if r]
+    if not found and (plain := find_span(page_text, span)):  # prose that happens to hold a " | "
+        found = [plain]
+    return found
+
+
+def find_row(page_text: str, row: str) -> tuple[int, int] | None:
+    """(start, count) of the page line that holds a table row: its label and its values in order, e.g.
+    `Adjusted EBITDA | 2023: 2,018 | 2022: 2,117` -> `Adjusted EBITDA 2,018 2,117`. The line with the label
+    and most of the values wins (a line starting with the label before one that merely contains it); if
+    no line has the label at all (a label wrapped onto two lines, a `(total)` row), the one line holding
+    every value in order, so a bare number repeated elsewhere is not marked."""
+    cells = [c.strip() for c in row.split(_ROW_SEP)]
+    label = "" if cells[0] in ("", "(total)") else cells[0]
+    values = [c.rsplit(": ", 1)[-1] for c in cells[1:] if c]
+    if not values:
+        return None
+    best: tuple[tuple[int, bool], int, int] | None = None  # ((values found, label leads), start, end)
+    all_values: list[tuple[int, int]] = []
+    label_seen = False
+    for m in re.finditer(r"[^\r\n]+", page_text):
+        line, base = m.group(), m.start()
+        found = _label_in(line, label) if label else None
+        if found is not None:
+            label_seen = True
+            hits = _values_in(line, values, found[1])
+            lead = not line[: found[0]].strip()
+            if hits and (best is None or (len(hits), lead) > best[0]):
+                best = ((len(hits), lead), base + found[0], base + hits[-1].end())
+        hits = _values_in(line, values, 0)
+        if len(hits) == len(values):
+            all_values.append((base + hits[0].start(), base + hits[-1].end()))
+    if best is not None:
+        return best[1], best[2] - best[1]
+    if len(all_values) == 1 and not label_seen:
+        start, end = all_values[0]
+        return start, end - start
+    return None
+
+
+def _values_in(line: str, values: list[str], at: int) -> list[re.Match]:
+    """The values found in order in `line` from `at` (a value not there is skipped)."""
+    hits = []
+    for v in values:
+        vm = _value_re(v).search(line, at)
+        if vm is not None:
+            hits.append(vm)
+            at = vm.end()
+    return hits
+
+
+def _label_in(line: str, label: str) -> tuple[int, int] | None:
+    """Where the row label starts and ends in a page line, ignoring case and spacing."""
+    hay, where = _normalized(line)
+    needle = " ".join(label.split()).lower()
+    at = hay.find(needle)
+    if at < 0:
+        return None
+    return where[at], where[at + len(needle) - 1] + 1
+
+
+def _value_re(value: str) -> re.Pattern:
+    """A cell value as printed: its pieces with any spacing ("$ 1,234" or "$1,234"), not inside a larger
+    number (2,018 must not match 12,018)."""
+    body = r"\s*".join(re.escape(piece) for piece in value.split())
+    return re.compile(rf"(?<![\w.,]){body}(?![\w,]|\.\d)")
 
 
 def render_page(
@@ -124,11 +201,10 @@ def _span_rects(page, span: str) -> list[tuple[float, float, float, float]]:
     text_page = page.get_textpage()
     try:
         text = text_page.get_text_range()
-        found = find_span(text, span)
-        if found is None:
-            return []
-        start, count = found
-        n = text_page.count_rects(start, count)
-        return [text_page.get_rect(i) for i in range(n)]
+        rects = []
+        for start, count in find_spans(text, span):
+            n = text_page.count_rects(start, count)
+            rects += [text_page.get_rect(i) for i in range(n)]
+        return rects
     finally:
         text_page.close()

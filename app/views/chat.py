@@ -14,6 +14,7 @@ from rag.types import Message
 
 log = logging.getLogger("docqa.app")
 USER, ASSISTANT = ":material/person:", ":material/menu_book:"
+WEAK = "weak support: "  # the prefix rag/service.py gives a weakly supported answer's note
 HISTORY_TURNS = 3  # earlier turns passed along for follow-ups; more only dilutes the query
 
 st.session_state.setdefault("turns", [])
@@ -36,6 +37,8 @@ def render_answer(turn: dict) -> None:
         return
     if a.refused:
         st.warning(ui.escape_md(a.text), icon=":material/search_off:")
+        for note in a.notes:  # what the closest passages mention and what they do not state
+            st.caption(":material/info: " + ui.escape_md(note[:1].upper() + note[1:]))
         if a.sources:
             st.caption("Closest passages found:")
             ui.closest_sources(a.sources, turn["id"])
@@ -50,9 +53,13 @@ def footer(turn: dict) -> None:
     bits = [f"{turn['generator']}", f"top {turn['top_k']}"]
     if "total_s" in a.timings:
         bits.append(f"{a.timings['total_s']:.1f} s")
+    for note in a.notes:
+        if note.startswith(WEAK):  # the answer stands, but the sources lack part of what was asked
+            st.warning("Weak support: " + ui.escape_md(note[len(WEAK) :]), icon=":material/help:")
     st.caption(" · ".join(bits) + (" · sources:" if a.citations else ""))
     for note in a.notes:
-        st.caption(":material/info: " + ui.escape_md(note))
+        if not note.startswith(WEAK):
+            st.caption(":material/info: " + ui.escape_md(note))
 
 
 def ask(question: str, generator: str, top_k: int) -> None:
