@@ -2,25 +2,29 @@
 
 The index is versioned by (collection, revision) from the manifest: every ingest bumps the revision,
 so any process (several app workers sharing a Chroma server included) notices and rebuilds or
-reloads. Rebuilding from the store is simpler and safer than patching a sparse matrix in place,
-and bm25s indexes ~100k chunks in seconds.
+reloads, in the background (LexicalCache). Rebuilding from the store is simpler and safer than
+patching a sparse matrix in place, and bm25s indexes ~100k chunks in seconds.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .text import stemmer
 from .types import Chunk
+
+log = logging.getLogger(__name__)
 
 FORMAT = 2  # bump when what `save` writes changes; older saves are rebuilt from the store
 
@@ -161,31 +165,130 @@ class BM25Index:
 
 
 class LexicalCache:
-    """One BM25 index per process, kept in step with the manifest revision of the live collection."""
+    """One BM25 index per process for the live collection, rebuilt off the query path.
 
-    def __init__(self, root: Path, k1: float = 1.2, b: float = 0.75) -> None:
+    Every ingest bumps the manifest revision. A query that sees a newer revision than the index in memory
+    asks the one background thread for it and answers from the last complete index meanwhile: under a
+    400-file ingest a rebuild per file, waited for by every query, was a 30 s p95 (docs/reliability.md).
+    Requests coalesce (the thread builds the newest revision asked for, one build at a time). Right after
+    an ingest the lexical side may therefore lag by one rebuild; the dense side is always current.
+
+    Read-your-writes, where it is cheap: a stale query waits up to `wait_s` for the rebuild, unless the last
+    build took longer than that (then it does not wait at all), so a small library (builds in milliseconds)
+    answers lexically about a document right after its ingest, and a 100k-chunk one (~10 s builds) never
+    stalls. With no index of this collection in memory (a fresh process such as `rag ask`, or the first
+    query after a reindex switched collections) and with `fresh=True`, the query waits for the build.
+    A failed rebuild keeps the old index and logs one line; the same revision is retried after `retry_s`.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        k1: float = 1.2,
+        b: float = 0.75,
+        wait_s: float = 1.0,
+        builder: "Callable[[str, int, Callable[[], Iterable[Chunk]]], BM25Index] | None" = None,
+        retry_s: float = 10.0,
+    ) -> None:
         self.root = root
         self.k1, self.b = k1, b
-        self._key: tuple[str, int] | None = None
+        self.wait_s, self.retry_s = wait_s, retry_s
+        self._build = builder or self._load_or_build
+        self._cond = threading.Condition()
+        self._key: tuple[str, int] | None = None  # what _index reflects
         self._index: BM25Index | None = None
-        self._lock = threading.Lock()
+        self._want: tuple[tuple[str, int], Callable[[], Iterable[Chunk]]] | None = None  # newest asked for
+        self._building: tuple[str, int] | None = None
+        self._failed: tuple[tuple[str, int], BaseException, float] | None = None
+        self._last_build_s = 0.0
+        self._thread: threading.Thread | None = None
 
-    def get(self, collection: str, rev: int, chunks: "callable") -> BM25Index:
+    def get(
+        self, collection: str, rev: int, chunks: Callable[[], Iterable[Chunk]], fresh: bool = False
+    ) -> BM25Index:
         key = (collection, rev)
-        with self._lock:
-            if self._key == key and self._index is not None:
+        with self._cond:
+            if self._covers(key):
                 return self._index
-            path = self.root / f"{collection}-r{rev}"
+            self._request(key, chunks)
+            if self._index is not None and self._key[0] == collection and not fresh:
+                if self._last_build_s <= self.wait_s:
+                    self._cond.wait_for(lambda: self._covers(key) or self._failed_for(key), self.wait_s)
+                return self._index  # the newest complete one: stale by at most the rebuild in flight
+            # nothing of this collection to answer from, or the caller asked for this revision
+            while not self._covers(key):
+                if self._failed_for(key):
+                    raise self._failed[1]
+                if self._want is None and self._building is None:  # superseded by another collection's
+                    self._request(key, chunks)
+                self._cond.wait()  # every finished build notifies
+            return self._index
+
+    def current(self) -> tuple[str, int] | None:
+        """(collection, revision) of the index queries are answered from."""
+        return self._key
+
+    def _covers(self, key: tuple[str, int]) -> bool:
+        return self._index is not None and self._key[0] == key[0] and self._key[1] >= key[1]
+
+    def _failed_for(self, key: tuple[str, int]) -> bool:
+        return self._failed is not None and self._failed[0] == key
+
+    def _request(self, key: tuple[str, int], chunks: Callable[[], Iterable[Chunk]]) -> None:
+        if self._building == key or (self._want is not None and self._want[0] == key):
+            return
+        if self._failed_for(key) and time.monotonic() - self._failed[2] < self.retry_s:
+            return  # failed a moment ago: keep answering from the old index instead of hammering the store
+        if self._want is not None and self._want[0][0] == key[0] and self._want[0][1] > key[1]:
+            return  # a newer revision of it is queued already
+        self._want = (key, chunks)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="bm25-rebuild", daemon=True)
+            self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if self._want is None:
+                    self._thread = None  # started again by the next request
+                    return
+                (key, chunks), self._want = self._want, None
+                self._building = key
+            t0 = time.monotonic()
             try:
-                index = BM25Index.load(path)
-                if (index.k1, index.b) != (self.k1, self.b):  # saved with other parameters: rebuild
-                    raise ValueError("bm25 parameters changed")
-            except (FileNotFoundError, json.JSONDecodeError, ValueError, OSError):
-                index = BM25Index(self.k1, self.b).build(chunks())
-                self.root.mkdir(parents=True, exist_ok=True)
-                index.save(path)
-            for old in self.root.glob("*-r*"):  # keep only the current version on disk
-                if old != path and ".tmp" not in old.name:  # not another process's save in progress
-                    shutil.rmtree(old, ignore_errors=True)
-            self._key, self._index = key, index
-            return index
+                index = self._build(key[0], key[1], chunks)
+            except Exception as e:  # noqa: BLE001 - any failure: keep serving the old index
+                log.warning(
+                    "BM25 rebuild of %s r%d failed (answering from %s): %s: %s",
+                    *key,
+                    f"r{self._key[1]}" if self._key else "no index",
+                    type(e).__name__,
+                    e,
+                )
+                with self._cond:
+                    self._building, self._failed = None, (key, e, time.monotonic())
+                    self._cond.notify_all()
+                continue
+            with self._cond:
+                self._building, self._last_build_s = None, time.monotonic() - t0
+                if not self._covers(key):  # never go back to an older revision
+                    self._key, self._index = key, index
+                if self._failed is not None and self._failed[0] == key:
+                    self._failed = None
+                self._cond.notify_all()
+
+    def _load_or_build(self, collection: str, rev: int, chunks: Callable[[], Iterable[Chunk]]) -> BM25Index:
+        # another process sharing the data dir may have saved this revision already: loading is cheaper
+        path = self.root / f"{collection}-r{rev}"
+        try:
+            index = BM25Index.load(path)
+            if (index.k1, index.b) != (self.k1, self.b):  # saved with other parameters: rebuild
+                raise ValueError("bm25 parameters changed")
+        except (FileNotFoundError, json.JSONDecodeError, ValueError, OSError):
+            index = BM25Index(self.k1, self.b).build(chunks())
+            self.root.mkdir(parents=True, exist_ok=True)
+            index.save(path)
+        for old in self.root.glob("*-r*"):  # keep only the current version on disk
+            if old != path and ".tmp" not in old.name:  # not another process's save in progress
+                shutil.rmtree(old, ignore_errors=True)
+        return index

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     doc_prior: float = Field(default=0.2, ge=0, le=10, allow_inf_nan=False)
     bm25_k1: float = Field(default=1.2, ge=0, le=10, allow_inf_nan=False)
     bm25_b: Share = 0.75
+    # after an ingest a query waits this long for the background BM25 rebuild (and not at all when the last
+    # build took longer), then answers from the previous index (rag/lexical.py LexicalCache)
+    bm25_wait_s: float = Field(default=1.0, ge=0, le=60, allow_inf_nan=False)
     # hits whose word sets overlap more than this are collapsed
     dedup_jaccard: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
     # drop answer-format instructions ("If X is not useful ..., state that and explain why") before retrieval

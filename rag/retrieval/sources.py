@@ -14,7 +14,7 @@ class SearchSources:
     def __init__(self, index: Index) -> None:
         s = index.settings
         self.index = index
-        self.lexical_cache = LexicalCache(s.data_dir / "bm25", s.bm25_k1, s.bm25_b)
+        self.lexical_cache = LexicalCache(s.data_dir / "bm25", s.bm25_k1, s.bm25_b, wait_s=s.bm25_wait_s)
 
     def live(self) -> tuple[str, int, VectorStore] | None:
         """The active collection, re-read every query so a finished reindex is picked up at once."""
@@ -30,12 +30,14 @@ class SearchSources:
             return []
         return live[2].query(self.index.embedder.embed_query(query), n, doc_ids)
 
-    def bm25(self) -> tuple[BM25Index, VectorStore] | None:
+    def bm25(self, fresh: bool = False) -> tuple[BM25Index, VectorStore] | None:
+        """The BM25 index of the live collection and its store. The index may be one rebuild behind the
+        store right after an ingest (rag/lexical.py LexicalCache); `fresh` waits for the current one."""
         live = self.live()
         if live is None:
             return None
         name, rev, store = live
-        return self.lexical_cache.get(name, rev, store.iter_chunks), store
+        return self.lexical_cache.get(name, rev, store.iter_chunks, fresh=fresh), store
 
     def lexical(self, query: str, n: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
         return self.lexical_and_doc_scores(query, n, doc_ids, docs=False)[0]
