@@ -109,8 +109,8 @@ def source_details(chunk, span: str, key: str) -> None:
     """Chunk text with the span marked and, for a PDF, the page; built only when the source is opened."""
     if chunk.ocr:
         st.caption(
-            f":material/document_scanner: {OCR_LABEL.capitalize()}: this page is a scan, read by OCR, so the "
-            "wording may differ from the page and the passage cannot be marked on it."
+            ":material/document_scanner: Text from OCR: this page is a scan, read by OCR, so the wording may "
+            "differ from the page and the passage cannot be marked on it."
         )
     st.markdown(highlighted(chunk.text, span))
     if chunk.doc_type != "pdf":
