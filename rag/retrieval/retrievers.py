@@ -32,7 +32,7 @@ class DenseRetriever:
         s = self.settings
         if s.page_ranking:
             hits = rank_pages(hits, s.page_fusion)
-        return fusion.collapse_near_duplicates(hits, s.dedup_jaccard)[:k]
+        return fusion.collapse_near_duplicates(hits, s.dedup_jaccard, limit=k)
 
 
 class BM25Retriever(DenseRetriever):
@@ -47,8 +47,11 @@ class HybridRetriever(DenseRetriever):
 
     def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
         s = self.settings
-        dense = self.sources.dense(query, n, doc_ids)
-        lexical, doc_scores = self.sources.lexical_and_doc_scores(query, n, doc_ids, docs=s.doc_prior > 0)
+        live = self.sources.live()  # one look-up of the live collection for both searches
+        dense = self.sources.dense(query, n, doc_ids, live=live)
+        lexical, doc_scores = self.sources.lexical_and_doc_scores(
+            query, n, doc_ids, docs=s.doc_prior > 0, live=live, known=dense
+        )
         fused = (
             fusion.rrf(dense, lexical, s.rrf_k)
             if s.fusion == "rrf"
