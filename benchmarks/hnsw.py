@@ -7,10 +7,12 @@ Datasets: "minilm" = the real all-MiniLM-L6-v2 vectors of the evaluation corpora
 RAG_EVAL_CACHE/embeddings (SciFact, FinanceBench, XQuAD chunks and questions; ~24k unique, used whole);
 "synthetic" = --n clustered unit vectors (the generator of benchmarks/retrieval.py: 64 topics + noise).
 Queries are held out of the indexed set (other points of the same distribution). For each (M,
-construction_ef) a fresh embedded collection is built with the store's own configuration path
-(rag.store.chroma.hnsw_config); then for each search_ef (changed in place with collection.modify, as
-`open` does) we time `collection.query` for k=10 and k=50 (the app's default candidates) and compare the
-ids with exact search (NumPy brute force over the same vectors, whose latency is the baseline).
+construction_ef) a fresh embedded collection is built (in a child process) with the store's own
+configuration path (rag.store.chroma.hnsw_config); then for each search_ef a fresh child process sets it
+with collection.modify, as ChromaBackend.open does, and times `collection.query` for k=10 and k=50 (the
+app's default candidates), comparing the ids with exact search (NumPy brute force over the same vectors,
+whose latency is the baseline). A fresh process per search_ef because Chroma 1.5.9 reads ef_search when
+it loads the index into a process: a modify after that is stored but not used by that process.
 Note hnswlib searches with max(ef_search, k), so for k=50 a search_ef below 50 acts as 50.
 """
 
@@ -21,6 +23,7 @@ import json
 import os
 import platform
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,45 +80,68 @@ def exact(base: np.ndarray, queries: np.ndarray, k: int) -> tuple[list[set[int]]
     return truth, lat
 
 
-def build(client, name: str, base: np.ndarray, m: int, efc: int, space: str) -> tuple[object, float]:
+def client(path: str):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def child_build(path: str, name: str, data: str, m: int, efc: int, space: str) -> None:
+    base = np.load(data)["base"]
     settings = Settings(hnsw_m=m, hnsw_construction_ef=efc, hnsw_space=space, _env_file=None)
-    col = client.create_collection(name, embedding_function=None, configuration=hnsw_config(settings))
-    step = min(client.get_max_batch_size(), 5000)
+    c = client(path)
+    col = c.create_collection(name, embedding_function=None, configuration=hnsw_config(settings))
+    step = min(c.get_max_batch_size(), 5000)
     t = time.perf_counter()
     for i in range(0, len(base), step):
         col.add(ids=[str(j) for j in range(i, min(i + step, len(base)))], embeddings=base[i : i + step])
-    return col, time.perf_counter() - t
+    print(json.dumps({"build_s": time.perf_counter() - t}))
 
 
-def search(col, queries: np.ndarray, k: int, truth: list[set[int]]) -> tuple[float, list[float]]:
-    hits, lat = 0, []
-    for q, want in zip(queries, truth):
-        t = time.perf_counter()
-        r = col.query(query_embeddings=[q], n_results=k, include=["distances"])
-        lat.append(time.perf_counter() - t)
-        hits += len(want & {int(i) for i in r["ids"][0]})
-    return hits / (k * len(queries)), lat
+def child_query(path: str, name: str, data: str, ef: int) -> None:
+    d = np.load(data)
+    col = client(path).get_collection(name)
+    col.modify(configuration={"hnsw": {"ef_search": ef}})  # before the first query loads the index
+    row: dict = {}
+    for k in (10, 50):
+        hits, lat = 0, []
+        for q, want in zip(d["queries"], d[f"truth{k}"]):
+            t = time.perf_counter()
+            r = col.query(query_embeddings=[q], n_results=k, include=["distances"])
+            lat.append(time.perf_counter() - t)
+            hits += len(set(want.tolist()) & {int(i) for i in r["ids"][0]})
+        row.update(
+            {f"recall{k}": hits / (k * len(d["queries"])), f"p50_{k}": pct(lat, 50), f"p95_{k}": pct(lat, 95)}
+        )
+    assert col.configuration["hnsw"]["ef_search"] == ef
+    print(json.dumps(row))
 
 
-def run(name: str, vecs: np.ndarray, a, client) -> dict:
+def child(*args) -> dict:
+    cmd = [sys.executable, __file__, "--child", *map(str, args)]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+
+
+def run(name: str, vecs: np.ndarray, a, path: str) -> dict:
     base, queries = split(vecs, a.queries)
     out: dict = {"n": len(base), "queries": len(queries), "rows": []}
     truth = {}
     for k in (10, 50):
-        truth[k], lat = exact(base, queries, k)
+        sets, lat = exact(base, queries, k)
+        truth[f"truth{k}"] = np.array([sorted(s) for s in sets])
         out[f"exact_k{k}_ms"] = (pct(lat, 50), pct(lat, 95))
+    data = f"{path}/{name}.npz"
+    np.savez(data, base=base, queries=queries, **truth)
     print(f"[{name}] {len(base)} vectors; exact k=10 p50 {out['exact_k10_ms'][0]:.2f} ms", file=sys.stderr)
     for m in a.m:
         for efc in a.construction_ef:
-            col, secs = build(client, f"{name}-m{m}-c{efc}", base, m, efc, a.space)
+            col = f"{name}-m{m}-c{efc}"
+            secs = child("build", path, col, data, m, efc, a.space)["build_s"]
             print(f"  M={m} efc={efc}: built in {secs:.1f} s", file=sys.stderr, flush=True)
             for ef in a.search_ef:
-                col.modify(configuration={"hnsw": {"ef_search": ef}})
                 row = {"m": m, "construction_ef": efc, "search_ef": ef, "build_s": secs}
-                for k in (10, 50):
-                    recall, lat = search(col, queries, k, truth[k])
-                    row.update({f"recall{k}": recall, f"p50_{k}": pct(lat, 50), f"p95_{k}": pct(lat, 95)})
-                assert col.configuration["hnsw"]["ef_search"] == ef
+                row.update(child("query", path, col, data, ef))
                 out["rows"].append(row)
                 print(
                     f"    ef={ef}: recall@10 {row['recall10']:.3f} p50 {row['p50_10']:.2f} ms; "
@@ -123,7 +149,6 @@ def run(name: str, vecs: np.ndarray, a, client) -> dict:
                     file=sys.stderr,
                     flush=True,
                 )
-            client.delete_collection(col.name)
     return out
 
 
@@ -150,6 +175,13 @@ def ints(s: str) -> list[int]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        kind, path, name, data, *rest = sys.argv[2:]
+        if kind == "build":
+            child_build(path, name, data, int(rest[0]), int(rest[1]), rest[2])
+        else:
+            child_query(path, name, data, int(rest[0]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="minilm,synthetic")
     ap.add_argument("--n", type=int, default=50_000, help="synthetic vectors (indexed + queries)")
@@ -162,7 +194,6 @@ def main() -> int:
     a = ap.parse_args()
 
     import chromadb
-    from chromadb.config import Settings as ChromaSettings
 
     results: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -170,10 +201,9 @@ def main() -> int:
         "chromadb": chromadb.__version__,
     }
     with tempfile.TemporaryDirectory(prefix="rag-hnsw-") as tmp:
-        client = chromadb.PersistentClient(path=tmp, settings=ChromaSettings(anonymized_telemetry=False))
         for name in a.data.split(","):
             vecs = minilm_vectors() if name == "minilm" else synthetic_vectors(a.n)
-            results[name] = run(name, vecs, a, client)
+            results[name] = run(name, vecs, a, tmp)
     results["load_after"] = os.getloadavg()[0]
     print(
         f"chromadb {results['chromadb']}, {results['machine']}, space {a.space}, "
