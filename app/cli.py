@@ -198,7 +198,8 @@ def ask(
         out.print(a.text, highlight=False, markup=False)
     for c in a.citations:
         out.print(
-            f"[{c.n}] {c.chunk.title}, page {c.chunk.page} (score {c.score:.2f}): {c.span[:160]}",
+            f"[{c.n}] {c.chunk.title}, page {c.chunk.page} (score {c.score:.2f})"
+            f"{', text from OCR' if c.chunk.ocr else ''}: {c.span[:160]}",
             highlight=False,
             markup=False,
         )

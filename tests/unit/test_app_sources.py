@@ -206,3 +206,17 @@ def test_cli_json_and_http_api_carry_the_note(bridges, monkeypatch):
     with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as client:
         body = client.post("/v1/ask", json={"question": q}).json()
     assert body["refused"] and body["notes"] == printed["notes"] and body["sources"]
+
+
+@pytest.mark.slow
+def test_cli_ask_says_text_from_ocr_on_such_a_citation(ocr_library):
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+
+    q = "When was the Zephyr turbine installed?"
+    plain = CliRunner().invoke(cli, ["ask", q])
+    assert plain.exit_code == 0, plain.output
+    assert "[1] turbine, page 2 (score" in plain.stdout and ", text from OCR: The Zephyr" in plain.stdout
+    cited = json.loads(CliRunner().invoke(cli, ["ask", q, "--json"]).stdout)["citations"]
+    assert cited and cited[0]["note"] == "text from OCR"
