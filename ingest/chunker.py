@@ -1,12 +1,13 @@
 """Structure-aware, token-budgeted chunking.
 
-Text is cut into units (sentences, or word runs for over-long sentences) that remember whether they
-open a paragraph or are a heading. Units are packed greedily up to the token budget, preferring to
-close a chunk at a paragraph end, always closing before a heading, and carrying a few trailing
-sentences over as overlap. Token counts come from the embedder's own tokenizer, and each chunk is an
-exact slice of its page text, so offsets point at real characters. A table paragraph (`ingest.tables`:
-a caption line, then labelled rows) is packed by whole rows in chunks of its own, and a chunk that
-continues a table carries the caption line as `prefix` (not part of the slice).
+Text is cut into units (sentences as `rag.text.sentences` finds them, or word runs for over-long
+sentences) that remember whether they open a paragraph or are a heading. Units are packed greedily up
+to the token budget, preferring to close a chunk at a paragraph end, always closing before a heading,
+and carrying a few trailing sentences over as overlap. Token counts come from the embedder's own
+tokenizer, and each chunk is an exact slice of its page text, so offsets point at real characters. A
+table paragraph (`ingest.tables`: a caption line, then labelled rows) is packed by whole rows in chunks
+of its own, and a chunk that continues a table carries the caption line as `prefix` (not part of the
+slice).
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from rag.text import sentences
+
 from .tables import TABLE_MARK
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _PARA = re.compile(r"\n[ \t]*\n+")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-# a sentence ends at . ! ? (optionally closed by quotes/brackets) followed by whitespace
-_SENT_END = re.compile(r"(?<=[.!?])([\"')\]]*)\s+")  # group 1: closers stay with their sentence
 _WORD = re.compile(r"\S+")
 
 
@@ -70,18 +71,16 @@ def _spans(text: str) -> list[tuple[int, int, bool, str | None, int, str]]:
                     kind = "row"
                 off += len(line) + 1
             continue
+        # rag.text's sentences only place the cuts: each unit runs to the next sentence's start, so text
+        # the splitter skips (a one-character line) still lands in a chunk
+        cuts = [a for a, _ in sentences(para)][1:]
         first = True
-        s = 0
-        for m2 in list(_SENT_END.finditer(para)) + [None]:
-            e = m2.end(1) if m2 else len(para)
+        for s, e in zip([0] + cuts, cuts + [len(para)]):
             seg = para[s:e]
             if seg.strip():
-                lead = len(seg) - len(seg.lstrip())
-                a = pstart + s + lead
+                a = pstart + s + len(seg) - len(seg.lstrip())
                 out.append((a, pstart + s + len(seg.rstrip()), first, None, 0, ""))
                 first = False
-            if m2:
-                s = m2.end()
     return out
 
 

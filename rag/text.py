@@ -14,8 +14,10 @@ from collections import Counter
 from functools import lru_cache
 from typing import Callable, Iterable
 
-# a point between digits (4.2, 1.5.3) is not a sentence end
-_SENT = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
+# a sentence ends at . ! ? (closing quotes/brackets stay with it) followed by white space, or at a line
+# end: a point inside a token (4.2, 1.5.3, Node.js, example.com) is not an end, so every span boundary
+# falls on white space and the chunker's token counts add up
+_SENT = re.compile(r"(?:[^.!?\n]|[.!?]+[\"')\]]*(?=[^\s.!?\"')\]]))+(?:[.!?]+[\"')\]]*|(?=\n)|$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # "Nicholas E. Golovin", "Mr. Smith", "U.S. Army": a point after these does not end a sentence
 _NOT_END = re.compile(

@@ -193,3 +193,18 @@ def test_a_single_giant_word_is_split_within_the_budget(count, giant):
 def test_empty_and_blank_text_make_no_chunks(count):
     assert chunk_text("", count, 64, 8) == []
     assert chunk_text(" \n\n \t\n", count, 64, 8) == []
+
+
+def test_chunks_are_cut_at_the_text_toolkits_sentences(count):
+    # rag.text.sentences keeps "Mr. Smith" and "U.S. Army" whole, so no chunk starts inside a sentence
+    text = " ".join(f"Mr. Smith of the U.S. Army met Dr. Jones in year {i}." for i in range(40))
+    pieces = chunk_text(text, count, 40, 12)
+    assert len(pieces) > 3
+    assert all(text[p.start : p.end].startswith("Mr. Smith") for p in pieces)
+
+
+def test_a_line_the_sentence_splitter_skips_still_lands_in_a_chunk(count):
+    text = "The first sentence is here.\nx\nThe second sentence is here too."
+    pieces = chunk_text(text, count, 8, 0)
+    assert len(pieces) > 1
+    assert "x" in "".join(text[p.start : p.end] for p in pieces)

@@ -56,3 +56,13 @@ def test_a_line_going_on_in_lower_case_continues_the_sentence():
 
 def test_a_markdown_heading_keeps_its_line():
     assert _split("# Notes\nthe cafeteria opens at noon.") == ["# Notes", "the cafeteria opens at noon."]
+
+
+def test_a_point_inside_a_token_is_no_end_and_closers_stay_with_their_sentence():
+    t = 'See example.com or Node.js (v1.2.3). He said "stop." Then [it ended!] Done'
+    assert _split(t) == [
+        "See example.com or Node.js (v1.2.3).",
+        'He said "stop."',
+        "Then [it ended!]",
+        "Done",
+    ]
