@@ -14,6 +14,7 @@ import select
 import struct
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -141,20 +142,38 @@ class _Worker:
 
 
 class Parser:
-    """Parses files one at a time in a killable worker; `submit` returns at once so parsing of the
-    next file overlaps with embedding of the current one."""
+    """Parses files in a pool of `workers` killable worker processes, one file per worker at a time;
+    `submit` returns at once so parsing of the next files overlaps with embedding of the current one.
+    A file that times out or crashes its worker fails alone: only that worker is killed (and replaced)."""
 
-    def __init__(self, timeout_s: float, max_pages: int, options: ParseOptions | None = None) -> None:
+    def __init__(
+        self, timeout_s: float, max_pages: int, options: ParseOptions | None = None, workers: int = 1
+    ) -> None:
         self.timeout_s = timeout_s
         self.max_pages = max_pages
         self.options = options
-        self._worker: _Worker | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parser")
+        self.workers = max(1, workers)
+        self._idle: list[_Worker] = []  # started workers not parsing right now
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="parser")
 
     def _parse(self, path: Path) -> LoadedDocument:
-        if self._worker is None or not self._worker.alive():
-            self._worker = _Worker(self.timeout_s)  # (re)started after a timeout or crash
-        return self._worker.call(str(path), self.max_pages, self.timeout_s, self.options)
+        with self._lock:  # each pool thread takes a live worker of its own, or starts one
+            worker = None
+            while self._idle and worker is None:
+                w = self._idle.pop()
+                worker = w if w.alive() else None
+        if worker is None:
+            worker = _Worker(self.timeout_s)  # (re)started after a timeout or crash
+            with self._lock:
+                self._all = [w for w in self._all if w.alive()] + [worker]
+        try:
+            return worker.call(str(path), self.max_pages, self.timeout_s, self.options)
+        finally:
+            if worker.alive():
+                with self._lock:
+                    self._idle.append(worker)
 
     def submit(self, path: Path) -> Future:
         return self._thread.submit(self._parse, path)
@@ -167,12 +186,13 @@ class Parser:
 
     def close(self) -> None:
         self._thread.shutdown(wait=True, cancel_futures=True)
-        if self._worker is not None and self._worker.alive():
-            self._worker.proc.stdin.close()
-            try:
-                self._worker.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._worker.kill()
+        for worker in self._all:
+            if worker.alive():
+                worker.proc.stdin.close()
+                try:
+                    worker.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
 
     def __enter__(self) -> "Parser":
         return self

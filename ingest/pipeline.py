@@ -23,7 +23,7 @@ from .parsing import Parser, check_file, parse_options
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
-LOOKAHEAD = 3  # parsed documents waiting for the embedder at most
+LOOKAHEAD = 3  # documents parsed or being parsed ahead of the embedder, at least (2 per parse worker)
 
 
 @dataclass
@@ -196,13 +196,15 @@ class Ingestor:
 
     def _index_new(self, collection: str, store: VectorStore, todo):
         budget = self._budget()
+        workers = self.settings.parse_workers
         with Parser(
-            self.settings.parse_timeout_s, self.settings.max_pages, parse_options(self.settings)
+            self.settings.parse_timeout_s, self.settings.max_pages, parse_options(self.settings), workers
         ) as parser:
             queue = deque(todo.items())
-            inflight: deque = deque()
+            inflight: deque = deque()  # in submission order: results are stored in the order files came
+            lookahead = max(LOOKAHEAD, 2 * workers)
             while queue or inflight:
-                while queue and len(inflight) < LOOKAHEAD:
+                while queue and len(inflight) < lookahead:
                     doc_id, entries = queue.popleft()
                     inflight.append((doc_id, entries, parser.submit(entries[0][0])))
                 doc_id, entries, fut = inflight.popleft()

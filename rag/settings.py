@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     # Chroma's HNSW index (benchmarks/hnsw.py, docs/benchmarks.md "HNSW settings"). Space, construction_ef
     # and m are fixed when a collection is created: an existing index keeps its own until `rag reindex`
-    # (which builds a new collection with these). search_ef is applied to an existing collection on open.
+    # (which builds a new collection with these). search_ef is applied to an existing collection on open
+    # (it takes effect in processes that load the index after that).
     # Scores stay cosine similarities in every space (our vectors are unit length).
     hnsw_space: Literal["cosine", "l2", "ip"] = "cosine"
     hnsw_construction_ef: int = Field(default=100, ge=10, le=2000)
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     max_file_mb: Positive = 50.0
     max_pages: int = Field(default=2000, ge=1)
     parse_timeout_s: Positive = 120.0
+    # parse worker processes (each killable, memory- and CPU-capped); the embedder runs in this process.
+    # 1 on 2 cores: a second worker took CPU from the embedder (docs/benchmarks.md "Parallel ingestion")
+    parse_workers: int = Field(default=1, ge=1, le=8)
     # PDF tables as labelled rows: "replace" the page's raw table lines, "add" them as extra chunks of the
     # page (its plain text stays), "summary" = add + a chunk of each table's title and row labels; "off".
     # true/false read as "replace"/"off". Scanned pages OCR'd (tesseract, ~3 s a page), at most

@@ -143,7 +143,9 @@ class ChromaBackend:
 
     def open(self, name: str) -> ChromaStore:
         # an existing collection keeps the configuration it was created with (Chroma ignores ours), except
-        # ef_search, the one search-time knob Chroma lets us change in place
+        # ef_search, the one search-time knob Chroma lets us change in place; Chroma 1.5.9 reads it when a
+        # process loads the index, so it holds from this process's first query (processes already serving
+        # keep theirs until they restart)
         col = self.client.get_or_create_collection(
             name, embedding_function=None, configuration=hnsw_config(self._settings)
         )

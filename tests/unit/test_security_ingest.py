@@ -29,7 +29,7 @@ def test_parse_worker_gets_no_secrets_and_a_cpu_limit(tmp_path, monkeypatch):
     doc.write_text("# A\n\nSome text.\n")
     with Parser(timeout_s=30, max_pages=10) as parser:
         assert parser.result(parser.submit(doc)).title == "A"
-        pid = parser._worker.proc.pid
+        pid = parser._all[0].proc.pid  # the pool's one worker
         environ = Path(f"/proc/{pid}/environ").read_bytes()
         limits = Path(f"/proc/{pid}/limits").read_text()
     assert b"secret" not in environ and b"sk-other" not in environ and b"PATH=" in environ
