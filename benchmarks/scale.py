@@ -1,6 +1,7 @@
 """The store at scale, embedded (PersistentClient in this process) vs server (`chroma run` on loopback).
 
     .venv/bin/python benchmarks/scale.py [--n 100000] [--queries 50] [--modes embedded,server] [--json OUT]
+        [--root DIR]   # keep the indexes in DIR; a later run with the same DIR and --n skips the insert
 
 Per mode, in one run: insert rate (synthetic 384-d clustered unit vectors + ~150-word Zipf texts, upserted
 through the real ChromaStore in its own batches; manifest rows timed apart), dense query p50/p95 on the store
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -82,12 +84,52 @@ def timed(fn, xs) -> dict:
     return {"p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2)}
 
 
+def hybrid_stages(service: AnswerService, qs: list[str]) -> dict:
+    """p50 ms of each step of a default hybrid query, done by hand in the retriever's order: where the time
+    beyond "BM25 + dense" goes."""
+    from rag.retrieval import fusion
+
+    s, src = service.settings, service.sources
+    retriever = service.retriever("hybrid")
+    n, k = max(s.top_k, s.candidates), s.top_k
+    steps: dict[str, list[float]] = {}
+
+    def step(name, fn, *args, **kw):
+        t = time.perf_counter()
+        out = fn(*args, **kw)
+        steps.setdefault(name, []).append((time.perf_counter() - t) * 1000)
+        return out
+
+    for q in qs:
+        q = retriever._clean(q)
+        live = step("live collection look-up", src.live)
+        vec = step("query embedding", service.index.embedder.embed_query, q)
+        dense = step("dense search (store)", live[2].query, vec, n)
+        bm25 = step("BM25 index (cache check)", src.lexical_cache.get, live[0], live[1], live[2].iter_chunks)
+        ranked = step("BM25 search", bm25.search, q, n)
+        known = {h.chunk.id for h in dense}
+        step("fetch BM25-only chunks", live[2].get, [i for i, _ in ranked if i not in known])
+        step("document scores (BM25)", bm25.doc_scores, q)
+        lexical, doc_scores = src.lexical_and_doc_scores(q, n, docs=s.doc_prior > 0, live=live, known=dense)
+        fused = step(
+            "fusion + document prior",
+            lambda: fusion.doc_prior(
+                fusion.weighted(dense, lexical, s.fusion_weight), doc_scores, s.doc_prior
+            ),
+        )
+        step("page ranking + collapse", retriever._finish, fused, k)
+    return {name: round(percentile(ms, 50), 2) for name, ms in steps.items()}
+
+
 def run_mode(mode: str, s: Settings, n: int, qs: list[str], server_pid: int | None) -> dict:
     index = Index(s)
     store_s = manifest_s = 0.0
-    with index.write_lock():
+    kept = index.active()
+    if kept is not None and index.backend.open(kept.name).count() != n:
+        raise SystemExit(f"{s.data_dir} holds an index of another size: use another --root")
+    with index.write_lock() if kept is None else nullcontext():
         info, store = index.active_store(create=True)
-        for chunks, vecs in synthetic(n, index.config.dimension):
+        for chunks, vecs in synthetic(n, index.config.dimension) if kept is None else ():
             t = time.perf_counter()
             store.upsert(chunks, vecs)
             store_s += time.perf_counter() - t
@@ -109,7 +151,8 @@ def run_mode(mode: str, s: Settings, n: int, qs: list[str], server_pid: int | No
     vecs = rng.normal(size=(len(qs), index.config.dimension)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     res = {
-        "insert_chunks_per_s": round(n / store_s),
+        "reused_index": kept is not None,
+        "insert_chunks_per_s": round(n / store_s) if store_s else None,
         "store_insert_s": round(store_s, 1),
         "manifest_s": round(manifest_s, 1),
         "bm25_build_s": round(bm25_build_s, 1),
@@ -117,6 +160,7 @@ def run_mode(mode: str, s: Settings, n: int, qs: list[str], server_pid: int | No
         "dense": timed(lambda q: service.retrieve(q, method="dense"), qs),
         "bm25": timed(lambda q: service.retrieve(q, method="bm25"), qs),
         "hybrid": timed(lambda q: service.retrieve(q, method="hybrid"), qs),
+        "hybrid_stages_p50_ms": hybrid_stages(service, qs),
         "rss_mb": rss_mb(),
         "server_rss_mb": rss_mb(server_pid) if server_pid else None,
         "disk_mb": {
@@ -136,8 +180,11 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--modes", default="embedded,server")
     ap.add_argument("--json")
+    ap.add_argument("--root", help="keep the indexes here and reuse them (same --n) instead of re-inserting")
     a = ap.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    root = Path(a.root) if a.root else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    if a.root:
+        root.mkdir(parents=True, exist_ok=True)
     base = Settings(_env_file=None).model_copy(update={"reranker": "none"})
     qs = queries(a.queries)
     out = {
@@ -167,12 +214,14 @@ def main() -> None:
                         mode,
                         "--json",
                         str(part),
+                        *(["--root", a.root] if a.root else []),
                     ],
                     check=True,
                 )
                 out["modes"][mode] = json.loads(part.read_text())["modes"][mode]
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            if not a.root:
+                shutil.rmtree(root, ignore_errors=True)
         return report(out, a)
     try:
         for mode in modes:
@@ -196,7 +245,8 @@ def main() -> None:
             out["modes"][mode] = r
             print(f"{mode}: {json.dumps(r)}", flush=True)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if not a.root:
+            shutil.rmtree(root, ignore_errors=True)
     report(out, a)
 
 
@@ -224,8 +274,12 @@ def report(out: dict, a: argparse.Namespace) -> None:
     ]
     for name, f in rows:
         vals = [f(r) for r in modes.values()]
-        ratio = f"{vals[1] / vals[0]:>12.2f}" if len(vals) == 2 and vals[0] else ""
-        print(f"{name:<22}" + "".join(f"{v:>14}" for v in vals) + ratio)
+        ratio = f"{vals[1] / vals[0]:>12.2f}" if len(vals) == 2 and vals[0] and vals[1] is not None else ""
+        print(f"{name:<22}" + "".join(f"{v!s:>14}" for v in vals) + ratio)
+    print("hybrid steps, p50 ms:")
+    for name in next(iter(modes.values())).get("hybrid_stages_p50_ms", {}):
+        vals = [r["hybrid_stages_p50_ms"][name] for r in modes.values()]
+        print(f"  {name:<28}" + "".join(f"{v:>14}" for v in vals))
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1))
 
