@@ -173,11 +173,12 @@ class LexicalCache:
     Requests coalesce (the thread builds the newest revision asked for, one build at a time). Right after
     an ingest the lexical side may therefore lag by one rebuild; the dense side is always current.
 
-    Read-your-writes, where it is cheap: a stale query waits up to `wait_s` for the rebuild, unless the last
-    build took longer than that (then it does not wait at all), so a small library (builds in milliseconds)
-    answers lexically about a document right after its ingest, and a 100k-chunk one (~10 s builds) never
-    stalls. With no index of this collection in memory (a fresh process such as `rag ask`, or the first
-    query after a reindex switched collections) and with `fresh=True`, the query waits for the build.
+    Read-your-writes, where it is cheap: a stale query waits up to `wait_s` for the rebuild it starts,
+    unless the last build took longer than that or another build is running (an ingest in progress: it
+    would wait for two builds), so a small library (builds in milliseconds) answers lexically about a
+    document right after its ingest, and a 100k-chunk one (~10 s builds) or a busy one never stalls.
+    With no index of this collection in memory (a fresh process such as `rag ask`, or the first query
+    after a reindex switched collections) and with `fresh=True`, the query waits for the build.
     A failed rebuild keeps the old index and logs one line; the same revision is retried after `retry_s`.
     """
 
@@ -210,9 +211,10 @@ class LexicalCache:
         with self._cond:
             if self._covers(key):
                 return self._index
+            idle = self._building is None  # else a build of an older revision runs: this one comes after it
             self._request(key, chunks)
             if self._index is not None and self._key[0] == collection and not fresh:
-                if self._last_build_s <= self.wait_s:
+                if idle and self._last_build_s <= self.wait_s:
                     self._cond.wait_for(lambda: self._covers(key) or self._failed_for(key), self.wait_s)
                 return self._index  # the newest complete one: stale by at most the rebuild in flight
             # nothing of this collection to answer from, or the caller asked for this revision
