@@ -17,6 +17,7 @@ MAX_PIXELS = 6_000_000
 MAX_ASPECT = 20.0
 # pdfium keeps per-document state that is not safe to share across threads; renders are quick
 _LOCK = threading.Lock()
+_VALUE_PIECE = re.compile(r"\d[\d,.]*\d|\d|[()—–-]|[^\W\d_]+")  # number, sign/bracket, word
 _ROW_SEP = " | "  # between a table row's label and its labelled values (ingest/tables.py)
 
 
@@ -121,10 +122,12 @@ def _label_in(line: str, label: str) -> tuple[int, int] | None:
 
 
 def _value_re(value: str) -> re.Pattern:
-    """A cell value as printed: its pieces with any spacing ("$ 1,234" or "$1,234"), not inside a larger
-    number (2,018 must not match 12,018)."""
-    body = r"\s*".join(re.escape(piece) for piece in value.split())
-    return re.compile(rf"(?<![\w.,]){body}(?![\w,]|\.\d)")
+    """A cell value as printed: its numbers, signs and parentheses in order with any spacing, `$` or `%`
+    between them ("(3.9)%" is printed "(3.9 %)", "$ 1,234" may be "$1,234"), not inside a larger number
+    (2,018 must not match 12,018)."""
+    pieces = _VALUE_PIECE.findall(value) or value.split()
+    body = r"[\s$%]*".join(re.escape(piece) for piece in pieces)
+    return re.compile(rf"(?<![\w.,]){body}(?:\s*%)?(?![\w,]|\.\d)")
 
 
 def render_page(

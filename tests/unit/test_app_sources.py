@@ -115,6 +115,18 @@ def test_a_table_row_is_found_on_the_page_by_its_label_and_values(tmp_path):
     assert find_spans(page, "Adjusted EBITDA | 2023: 18") == []
 
 
+def test_a_row_matches_its_values_as_the_page_prints_them():
+    from app.services.pages import find_spans
+
+    # pdfium's text of a 10-K segment table: percent signs spaced out, the sign inside the parentheses
+    page = "Organic sales 2.6 0.3 (0.6) 1.2\r\nTotal sales change (3.2 %) 9.2 %\r\n"
+    page += "Operating income $ 1,508 $1,239"
+    found = find_spans(page, "Total sales change | 2022: (3.2)% | 2021: 9.2%")
+    assert [page[a : a + n] for a, n in found] == ["Total sales change (3.2 %) 9.2 %"]
+    found = find_spans(page, "Operating income | 2023: $1,508 | 2022: $ 1,239")
+    assert [page[a : a + n] for a, n in found] == ["Operating income $ 1,508 $1,239"]
+
+
 def test_render_page_marks_the_cited_row_not_another(tmp_path):
     from app.services.pages import render_page
 
