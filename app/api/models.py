@@ -60,6 +60,7 @@ class CitationOut(BaseModel):
     score: float
     chunk_id: str
     supported: bool
+    ocr: bool = Field(default=False, description="the text was read from a scanned page (OCR)")
 
     @classmethod
     def of(cls, c: Citation) -> "CitationOut":
@@ -74,6 +75,7 @@ class CitationOut(BaseModel):
             score=round(c.score, 4),
             chunk_id=k.id,
             supported=c.supported,
+            ocr=k.ocr,
         )
 
 
@@ -85,6 +87,7 @@ class SourceOut(BaseModel):
     score: float
     text: str
     chunk_id: str
+    ocr: bool = Field(default=False, description="the text was read from a scanned page (OCR)")
 
     @classmethod
     def of(cls, h: Hit) -> "SourceOut":
@@ -97,6 +100,7 @@ class SourceOut(BaseModel):
             score=round(h.dense if h.dense is not None else h.score, 4),
             text=k.text,
             chunk_id=k.id,
+            ocr=k.ocr,
         )
 
 

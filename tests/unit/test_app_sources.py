@@ -232,3 +232,16 @@ def test_cli_ask_says_text_from_ocr_on_such_a_citation(ocr_library):
     assert "[1] turbine, page 2 (score" in plain.stdout and ", text from OCR: The Zephyr" in plain.stdout
     cited = json.loads(CliRunner().invoke(cli, ["ask", q, "--json"]).stdout)["citations"]
     assert cited and cited[0]["note"] == "text from OCR"
+
+
+@pytest.mark.slow
+def test_http_api_citations_and_sources_say_text_from_ocr(ocr_library):
+    from fastapi.testclient import TestClient
+
+    from app.api import create_app
+    from rag import Settings
+
+    with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as client:
+        body = client.post("/v1/ask", json={"question": "When was the Zephyr turbine installed?"}).json()
+    assert body["citations"] and all(c["ocr"] for c in body["citations"])
+    assert body["sources"] and all(s["ocr"] for s in body["sources"])
