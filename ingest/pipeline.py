@@ -265,7 +265,9 @@ class Ingestor:
         document = None
         if new_doc:
             doc, n = new_doc
-            document = NewDocument(doc_id, doc.title, doc.doc_type, len(doc.pages), n, entries[0][1].st_size)
+            document = NewDocument(
+                doc_id, doc.title, doc.doc_type, len(doc.pages), n, entries[0][1].st_size, len(doc.ocr_pages)
+            )
         orphans = self.index.manifest.record(
             collection, doc_id, [(str(path), st.st_size, st.st_mtime) for path, st in entries], document
         )

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS collections (
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, title TEXT NOT NULL, doc_type TEXT NOT NULL,
     pages INTEGER NOT NULL, chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, added REAL NOT NULL,
-    PRIMARY KEY (collection, doc_id));
+    ocr_pages INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (collection, doc_id));
 CREATE TABLE IF NOT EXISTS paths (
     collection TEXT NOT NULL, path TEXT NOT NULL, doc_id TEXT NOT NULL, size INTEGER NOT NULL,
     mtime REAL NOT NULL, PRIMARY KEY (collection, path));
@@ -67,6 +67,7 @@ class NewDocument:
     pages: int
     chunks: int
     bytes: int
+    ocr_pages: int = 0  # pages whose text was read by OCR
 
 
 PathEntry = tuple[str, int, float]  # (path, size, mtime): what tells an unchanged file without hashing it
@@ -82,6 +83,7 @@ class DocumentRow:
     bytes: int
     added: float
     paths: tuple[str, ...]
+    ocr_pages: int = 0
 
 
 class Manifest:
@@ -93,10 +95,21 @@ class Manifest:
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
         # names this data dir's collections, so data dirs sharing one Chroma server never touch
         # each other's (cleanup drops only unknown collections in its own namespace)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('namespace', ?)", (uuid.uuid4().hex[:8],))
         self.namespace: str = self._db.execute("SELECT value FROM meta WHERE key='namespace'").fetchone()[0]
+
+    def _migrate(self) -> None:
+        """Columns added after a data dir was created (each with a default, so old rows stay valid)."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(documents)")}
+        if "ocr_pages" not in have:
+            try:
+                self._db.execute("ALTER TABLE documents ADD COLUMN ocr_pages INTEGER NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError as e:  # another process added it first
+                if "duplicate column" not in str(e):
+                    raise
 
     def close(self) -> None:
         self._db.close()
@@ -183,11 +196,11 @@ class Manifest:
 
     def documents(self, collection: str) -> list[DocumentRow]:
         rows = self._db.execute(
-            "SELECT doc_id, title, doc_type, pages, chunks, bytes, added FROM documents WHERE collection=? "
-            "ORDER BY added DESC",
+            "SELECT doc_id, title, doc_type, pages, chunks, bytes, added, ocr_pages FROM documents "
+            "WHERE collection=? ORDER BY added DESC",
             (collection,),
         ).fetchall()
-        return [DocumentRow(*r, paths=tuple(self.paths(collection, r[0]))) for r in rows]
+        return [DocumentRow(*r[:7], paths=tuple(self.paths(collection, r[0])), ocr_pages=r[7]) for r in rows]
 
     def totals(self, collection: str) -> tuple[int, int]:
         n, c = self._db.execute(
@@ -206,8 +219,19 @@ class Manifest:
             if document is not None:
                 d = document
                 db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
-                    (collection, d.doc_id, d.title, d.doc_type, d.pages, d.chunks, d.bytes, time.time()),
+                    "INSERT OR REPLACE INTO documents (collection, doc_id, title, doc_type, pages, chunks, "
+                    "bytes, added, ocr_pages) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        collection,
+                        d.doc_id,
+                        d.title,
+                        d.doc_type,
+                        d.pages,
+                        d.chunks,
+                        d.bytes,
+                        time.time(),
+                        d.ocr_pages,
+                    ),
                 )
                 db.execute("DELETE FROM pending WHERE collection=? AND doc_id=?", (collection, d.doc_id))
             db.executemany(

@@ -129,6 +129,7 @@ class DocumentOut(BaseModel):
     title: str
     type: str
     pages: int
+    ocr_pages: int = Field(default=0, description="pages whose text was read by OCR")
     chunks: int
     bytes: int
     added: float = Field(description="Unix time")
@@ -141,6 +142,7 @@ class DocumentOut(BaseModel):
             title=d.title,
             type=d.doc_type,
             pages=d.pages,
+            ocr_pages=d.ocr_pages,
             chunks=d.chunks,
             bytes=d.bytes,
             added=d.added,

@@ -101,6 +101,7 @@ def table() -> None:
             "Title": d.title,
             "Type": d.doc_type,
             "Pages": d.pages,
+            "OCR pages": d.ocr_pages,  # read from the page image: the wording may differ from the scan
             "Chunks": d.chunks,
             "Added": datetime.fromtimestamp(d.added),
             "Size": human_size(d.bytes),
@@ -118,6 +119,9 @@ def table() -> None:
             "Size": st.column_config.TextColumn(width="small"),
             "Added": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "Pages": st.column_config.NumberColumn(width="small"),
+            "OCR pages": st.column_config.NumberColumn(
+                width="small", help="pages without a text layer, read from the image (text from OCR)"
+            ),
             "Chunks": st.column_config.NumberColumn(width="small"),
         },
     )

@@ -71,6 +71,8 @@ def test_scanned_page_is_searchable_and_cited_as_ocr_with_its_page(service):
         if h.chunk.title == "logbook"
     )
     assert (text_page.page, text_page.ocr) == (1, False)  # the mixed PDF OCR'd only its scanned page
+    ocr_pages = {d.title: d.ocr_pages for d in service.index.manifest.documents(service.index.active().name)}
+    assert ocr_pages == {"logbook": 1, "statement": 0}  # what the Documents page and the API show
 
 
 @needs_tesseract

@@ -247,3 +247,23 @@ def test_a_second_writer_is_refused_while_the_lock_is_held(settings):
                 pass
     with second.write_lock(wait_s=0.3):  # released on exit
         pass
+
+
+def test_a_data_dir_from_before_ocr_counts_gains_the_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)  # the documents table as it was before ocr_pages
+    db.execute(
+        "CREATE TABLE documents (collection TEXT NOT NULL, doc_id TEXT NOT NULL, title TEXT NOT NULL, "
+        "doc_type TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+        "added REAL NOT NULL, PRIMARY KEY (collection, doc_id))"
+    )
+    db.execute("INSERT INTO documents VALUES ('c', 'old', 'Old', 'pdf', 3, 9, 10, 1.0)")
+    db.execute("CREATE TABLE paths (collection TEXT, path TEXT, doc_id TEXT, size INTEGER, mtime REAL)")
+    db.execute("INSERT INTO paths VALUES ('c', '/old.pdf', 'old', 10, 1.0)")
+    db.commit()
+    db.close()
+    m = Manifest(path)
+    m.record("c", "scan", [("/scan.pdf", 5, 1.0)], NewDocument("scan", "Scan", "pdf", 4, 2, 5, ocr_pages=3))
+    assert {d.doc_id: d.ocr_pages for d in m.documents("c")} == {"old": 0, "scan": 3}
+    m.close()
+    Manifest(path).close()  # a second open (another process) finds the column and leaves it alone
