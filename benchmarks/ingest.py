@@ -11,6 +11,8 @@ Measures, on the same files and the same machine:
 The model is loaded and warmed up before (b) and (c) are timed, so neither pays for it.
 Wall-clock figures move with whatever else the machine runs, so the table also gives CPU seconds
 (this process and the parse worker): their ratio is the pipeline's efficiency independent of load.
+`--parse-workers 1,2` repeats (a) and (b) with each further pool size (RAG_PARSE_WORKERS) into a fresh
+data dir, after (c) and (d), and reports each against the same raw-embedder figure (c).
 `--files` / `--limit-pages` take a quick slice: the first N files (smallest first), each cut to its
 first N pages (cut copies are written unencrypted to the temp dir).
 """
@@ -114,7 +116,7 @@ def prepare(src: Path, dst: Path, files: int | None, limit_pages: int | None) ->
 def parse_only(files: list[Path], settings: Settings) -> tuple[int, float]:
     t = time.perf_counter()
     pages = 0
-    with Parser(settings.parse_timeout_s, settings.max_pages) as parser:
+    with Parser(settings.parse_timeout_s, settings.max_pages, workers=settings.parse_workers) as parser:
         futures = [parser.submit(p) for p in files]
         for f in futures:
             pages += len(parser.result(f).pages)
@@ -128,6 +130,7 @@ def main() -> int:
     ap.add_argument("--limit-pages", type=int, default=None, help="cut each file to its first N pages")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (prints its path)")
+    ap.add_argument("--parse-workers", default="1", help="comma-separated pool sizes; the first is (b)")
     args = ap.parse_args()
     if not args.pdfs.is_dir():
         print(f"no PDFs at {args.pdfs}", file=sys.stderr)
@@ -136,7 +139,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     try:
         files = prepare(args.pdfs, tmp / "docs", args.files, args.limit_pages)
-        settings = Settings(data_dir=tmp / "data", _env_file=None)
+        pools = [int(w) for w in args.parse_workers.split(",")]
+        settings = Settings(data_dir=tmp / "data", _env_file=None, parse_workers=pools[0])
         r: dict = {
             "files": len(files),
             "batch_size": settings.embed_batch_size,
@@ -203,6 +207,17 @@ def main() -> int:
         r["unchanged_ratio"] = r["unchanged_s"] / e2e
         r["unchanged_loaded_model"] = fresh._embedder is not None
         assert again["unchanged"] == len(files) - len(s["failed"]), again
+        r["pools_first"] = pools[0]
+        r["pools"] = {pools[0]: pool_row(r["parse_pages_per_s"], s, e2e, e2e_cpu, r)}
+        for w in pools[1:]:
+            sw = Settings(data_dir=tmp / f"data-w{w}", _env_file=None, parse_workers=w)
+            pages_w, secs_w = parse_only(files, sw)
+            recw = RecordingEmbedder(raw)
+            t, cpu = time.perf_counter(), cpu_seconds()
+            sum_w = Ingestor(Index(sw, embedder=recw)).ingest([tmp / "docs"]).summary()
+            e2e_w, cpu_w = time.perf_counter() - t, cpu_seconds() - cpu
+            r["pools"][w] = pool_row(pages_w / secs_w, sum_w, e2e_w, cpu_w, r)
+            print(f"(b, {w} parse workers) {e2e_w:.1f} s", file=sys.stderr, flush=True)
         r["load_after"] = os.getloadavg()[0]
     finally:
         if args.keep:
@@ -211,6 +226,16 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
     print(table(r))
+    print("\nparse workers (same files, same run; ratio = (b) chunks/s over (c) raw embedder chunks/s):\n")
+    print(
+        "| parse workers | (a) parse only pages/s | (b) pages/s | (b) chunks/s | ratio (b)/(c) | CPU s (b) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for w, p in r["pools"].items():
+        print(
+            f"| {w} | {p['parse_pages_per_s']:.1f} | {p['pages_per_s']:.1f} | {p['chunks_per_s']:.1f} "
+            f"| {p['ratio']:.2f} | {p['cpu_s']:.0f} |"
+        )
     print("\nwhere (b) spent its wall time (main thread):\n")
     print("| stage | seconds | share |\n|---|---:|---:|")
     for k, v in r["stages"].items():
@@ -220,10 +245,24 @@ def main() -> int:
     return 0
 
 
+def pool_row(parse_pages_per_s: float, s: dict, e2e: float, cpu: float, r: dict) -> dict:
+    return {
+        "parse_pages_per_s": parse_pages_per_s,
+        "pages_per_s": s["pages"] / e2e,
+        "chunks_per_s": s["chunks"] / e2e,
+        "ratio": s["chunks"] / e2e / r["raw_chunks_per_s"],
+        "cpu_s": cpu,
+        "chunks": s["chunks"],
+    }
+
+
 def table(r: dict) -> str:
     rows = [
         ("files / pages / chunks", f"{r['files']} / {r['pages']} / {r['chunks']}"),
-        ("(a) parse only (Parser, 1 worker)", f"{r['parse_pages_per_s']:.1f} pages/s ({r['parse_s']:.1f} s)"),
+        (
+            f"(a) parse only (Parser, {r['pools_first']} worker(s))",
+            f"{r['parse_pages_per_s']:.1f} pages/s ({r['parse_s']:.1f} s)",
+        ),
         (
             "(b) end to end (Ingestor.ingest)",
             f"{r['e2e_chunks_per_s']:.1f} chunks/s, {r['e2e_pages_per_s']:.1f} pages/s ({r['e2e_s']:.1f} s)",
