@@ -291,11 +291,16 @@ def setup_models(
 @setup_app.command("onnx")
 def setup_onnx(
     force: bool = typer.Option(False, "--force", help="Rebuild even when the build is current."),
+    model_name: Optional[str] = typer.Option(
+        None, "--model", help="Embedding model to export (default: RAG_EMBEDDER)."
+    ),
+    keep_fp32: bool = typer.Option(False, "--keep-fp32", help="Also keep the unquantized fp32.onnx."),
 ) -> None:
     """Export the configured embedder to int8 ONNX (RAG_EMBEDDER_RUNTIME=onnx); a no-op when current."""
     try:
         s = _settings()
-        model = onnx_runtime.build(model_spec(s.embedder), s.models_dir, force=force) / "model.onnx"
+        spec = model_spec(model_name or s.embedder)
+        model = onnx_runtime.build(spec, s.models_dir, force=force, keep_fp32=keep_fp32) / "model.onnx"
     except RagError as e:
         _fail(e)
     typer.echo(f"ONNX embedder ready: {model} ({model.stat().st_size / 1e6:.1f} MB)")

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..settings import MODELS_DIR
-from .base import ModelSpec, embedders, model_spec
+from .base import ModelSpec, embedders, model_spec, truncate
 
 BUILD_VERSION = 1  # bump when the export recipe changes, so `build` redoes it
 
@@ -43,12 +44,16 @@ def _recipe(spec: ModelSpec) -> dict:
     }
 
 
-def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -> Path:
-    """Export and quantize; a second call with the same recipe is a no-op. Returns the model folder."""
+def build(
+    spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False, keep_fp32: bool = False
+) -> Path:
+    """Export and quantize; a second call with the same recipe is a no-op. Returns the model folder.
+    `keep_fp32` also keeps the unquantized export as `fp32.onnx` (benchmarks compare the two)."""
     out = model_dir(spec, models_dir)
     recipe = _recipe(spec)
     stamp = out / "build.json"
-    if not force and stamp.is_file() and json.loads(stamp.read_text()) == recipe:
+    fp32_ok = not keep_fp32 or (out / "fp32.onnx").is_file()
+    if not force and fp32_ok and stamp.is_file() and json.loads(stamp.read_text()) == recipe:
         return out
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -58,35 +63,60 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
     kinds = [type(m).__name__ for m in st]
     pooling = getattr(st[1], "pooling_mode", "") if len(st) > 1 else ""
     pooling = tuple(pooling) if isinstance(pooling, (list, tuple)) else (pooling,)
-    if (
-        kinds[:2] != ["Transformer", "Pooling"]
-        or pooling != ("mean",)
-        or kinds[2:] not in ([], ["Normalize"])
-    ):
+    # MiniLM: Transformer, Pooling, Normalize. EmbeddingGemma: Transformer, Pooling, Dense, Dense, Normalize.
+    dense = [m for m in st if type(m).__name__ == "Dense"]
+    rest = [k for k in kinds[2:] if k != "Dense"]
+    if kinds[:2] != ["Transformer", "Pooling"] or pooling != ("mean",) or rest not in ([], ["Normalize"]):
         raise ConfigError(
             f"the ONNX runtime supports mean-pooled models only; {spec.name} is {kinds} ({pooling})"
         )
 
     class Pooled(torch.nn.Module):
-        def __init__(self, bert):
+        def __init__(self, bert, dense):
             super().__init__()
             self.bert = bert
+            self.dense = torch.nn.ModuleList(dense)
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
             hidden = self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                input_ids=input_ids, attention_mask=self.masks(attention_mask), **extra
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            for d in self.dense:
+                mean = d({"sentence_embedding": mean})["sentence_embedding"]
             return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+        def masks(self, attention_mask):
+            cfg = self.bert.config
+            if not getattr(cfg, "use_bidirectional_attention", False):
+                return attention_mask
+            # EmbeddingGemma (bidirectional Gemma 3): transformers builds its masks with vmap, which the
+            # tracer cannot record, so they are built here as the model defines them: every unpadded key,
+            # and on sliding layers only keys closer than the window (pos: token positions)
+            keys = attention_mask.bool()[:, None, None, :]
+            pos = torch.arange(attention_mask.shape[1])
+            near = ((pos[:, None] - pos[None, :]).abs() < cfg.sliding_window)[None, None]
+            out = {"full_attention": keys, "sliding_attention": keys & near}
+            if cfg._attn_implementation == "eager":  # additive float masks there
+                low = torch.finfo(torch.float32).min
+                out = {k: torch.zeros(v.shape).masked_fill(~v, low) for k, v in out.items()}
+            return out
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model = Pooled(st[0].auto_model).eval()
-    dummy = st.tokenizer(["a short example sentence"], return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    model = Pooled(st[0].auto_model, dense).eval()
+    # two texts of different lengths: padding in the example keeps the attention mask in the traced graph
+    dummy = st.tokenizer(
+        ["a short example sentence", "a longer example sentence, padded to the longest one in its batch"],
+        padding=True,
+        return_tensors="pt",
+    )
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in dummy]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
+    t0 = time.perf_counter()
     with torch.no_grad():
         torch.onnx.export(
             model,
@@ -98,10 +128,14 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
             opset_version=17,
             dynamo=False,
         )
+    t1 = time.perf_counter()
     quantize_dynamic(
         str(tmp / "fp32.onnx"), str(tmp / "model.onnx"), per_channel=True, weight_type=QuantType.QInt8
     )
-    (tmp / "fp32.onnx").unlink()
+    seconds = {"export": round(t1 - t0, 1), "quantize": round(time.perf_counter() - t1, 1)}
+    (tmp / "seconds.json").write_text(json.dumps(seconds))  # what a build costs, for the docs
+    if not keep_fp32:
+        (tmp / "fp32.onnx").unlink()
     shutil.copy(Path(spec.path()) / "tokenizer.json", tmp / "tokenizer.json")
     (tmp / "build.json").write_text(json.dumps(recipe, indent=1))
     shutil.rmtree(out, ignore_errors=True)
@@ -112,11 +146,14 @@ def build(spec: ModelSpec, models_dir: Path = MODELS_DIR, force: bool = False) -
 class OnnxEmbedder:
     runtime = "onnx"
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 64, models_dir: Path = MODELS_DIR) -> None:
+    def __init__(
+        self, spec: ModelSpec, batch_size: int = 64, models_dir: Path = MODELS_DIR, file: str = "model.onnx"
+    ) -> None:
         self.spec = spec
         self.batch_size = batch_size
         self.folder = model_dir(spec, models_dir)
-        if not (self.folder / "model.onnx").is_file():
+        self.file = file
+        if not (self.folder / file).is_file():
             raise ConfigError(
                 f"the ONNX embedder for {spec.name} is not built: run `python -m "
                 f"rag.embedders.onnx_runtime build` (`make setup` does it), or set RAG_EMBEDDER_RUNTIME=torch"
@@ -148,8 +185,9 @@ class OnnxEmbedder:
                 # idle workers sleep rather than spin: on busy small machines spinning steals the cores
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._session = ort.InferenceSession(
-                    str(self.folder / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+                    str(self.folder / self.file), opts, providers=["CPUExecutionProvider"]
                 )
+                self._inputs = [i.name for i in self._session.get_inputs()]  # Gemma has no token_type_ids
         return self._session
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
@@ -167,16 +205,15 @@ class OnnxEmbedder:
         for a in range(0, len(order), self.batch_size):
             idx = order[a : a + self.batch_size]
             width = max(len(encs[i].ids) for i in idx)
-            feed = {
-                n: np.zeros((len(idx), width), dtype=np.int64)
-                for n in ("input_ids", "attention_mask", "token_type_ids")
-            }
+            session = self.session
+            feed = {n: np.zeros((len(idx), width), dtype=np.int64) for n in self._inputs}
             for row, i in enumerate(idx):
                 e = encs[i]
                 feed["input_ids"][row, : len(e.ids)] = e.ids
                 feed["attention_mask"][row, : len(e.ids)] = e.attention_mask
-                feed["token_type_ids"][row, : len(e.ids)] = e.type_ids
-            out[idx] = self.session.run(["embedding"], feed)[0]
+                if "token_type_ids" in feed:
+                    feed["token_type_ids"][row, : len(e.ids)] = e.type_ids
+            out[idx] = truncate(session.run(["embedding"], feed)[0], self.spec.dimension)
         return out
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
