@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=2000, ge=1)
     parse_timeout_s: Positive = 120.0
     # parse worker processes (each killable, memory- and CPU-capped); the embedder runs in this process.
-    # 1 on 2 cores: a second worker took CPU from the embedder (docs/benchmarks.md "Parallel ingestion")
+    # 1: on 2 cores a second worker did not speed ingestion up, embedding is ~95 % of it (docs/benchmarks.md)
     parse_workers: int = Field(default=1, ge=1, le=8)
     # PDF tables as labelled rows: "replace" the page's raw table lines, "add" them as extra chunks of the
     # page (its plain text stays), "summary" = add + a chunk of each table's title and row labels; "off".
