@@ -51,3 +51,26 @@ def test_scores_are_cosine_similarities_in_every_space(tmp_path, space):
     hits = store.query(v[0], k=6)
     want = sorted((v @ v[0]).tolist(), reverse=True)
     assert [h.score for h in hits] == pytest.approx(want, abs=1e-4)
+
+
+def test_a_chroma_server_gets_the_settings_too(chroma_server):
+    b = ChromaBackend(
+        Settings(
+            data_dir=chroma_server.path,
+            chroma_host="127.0.0.1",
+            chroma_port=chroma_server.port,
+            _env_file=None,
+            hnsw_construction_ef=140,
+            hnsw_search_ef=60,
+            hnsw_m=12,
+        )
+    )
+    b.drop("docs-hnsw")
+    b.open("docs-hnsw")
+    got = _hnsw(b, "docs-hnsw")
+    assert (got["space"], got["ef_construction"], got["ef_search"], got["max_neighbors"]) == (
+        "cosine",
+        140,
+        60,
+        12,
+    )
