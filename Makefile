@@ -23,7 +23,7 @@ LLAMA_WHEELS  := .wheels/llama-$(LLAMA_KEY)
 LLAMA_STAMP   := $(VENV)/.llama-$(LLAMA_KEY)
 LLAMA_SMOKE   := $(VENV)/.llama-smoke-$(LLAMA_KEY)
 
-.PHONY: setup deps models llama-smoke sample run ui test test-fast lint browser-deps ocr-deps clean bench chroma
+.PHONY: setup deps models llama-smoke sample run ui test test-fast lint browser-deps ocr-deps clean bench chroma gemma-onnx
 
 setup: deps models llama-smoke sample ocr-deps
 
@@ -54,6 +54,11 @@ models: deps
 	$(BIN)/python -m rag.embedders.gemma_package
 	# optional int8 ONNX runtime for the embedder (RAG_EMBEDDER_RUNTIME=onnx): ~20 s once, then a stamp check
 	$(BIN)/rag setup onnx 2>&1 | tail -1
+
+# opt-in, not part of setup: EmbeddingGemma's int8 ONNX runtime (RAG_EMBEDDER=embeddinggemma-300m
+# RAG_EMBEDDER_RUNTIME=onnx), ~2-3 min and ~8 GB of RAM once on 2 cores, then a stamp check
+gemma-onnx: models
+	$(BIN)/rag setup onnx --model embeddinggemma-300m 2>&1 | tail -1
 
 # a tiny real answer from the llama.cpp build, in a child process: a bad build fails setup with one line
 llama-smoke: $(LLAMA_SMOKE)

@@ -35,7 +35,7 @@ def test_setup_models_with_an_unknown_name_is_one_line_and_exit_2(tmp_path, monk
 def test_setup_onnx_builds_the_configured_embedder(monkeypatch, tmp_path):
     seen = {}
 
-    def build(spec, models_dir, force=False):
+    def build(spec, models_dir, force=False, keep_fp32=False):
         seen.update(name=spec.name, force=force)
         (tmp_path / "m").mkdir(exist_ok=True)
         (tmp_path / "m" / "model.onnx").write_bytes(b"x" * 1000)
@@ -47,6 +47,10 @@ def test_setup_onnx_builds_the_configured_embedder(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert seen == {"name": "all-MiniLM-L6-v2", "force": True}
     assert result.stdout.strip() == f"ONNX embedder ready: {Path(tmp_path / 'm' / 'model.onnx')} (0.0 MB)"
+    # --model exports another packaged model than the configured one (EmbeddingGemma's opt-in runtime)
+    result = CliRunner().invoke(app, ["setup", "onnx", "--model", "embeddinggemma-300m"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"name": "embeddinggemma-300m", "force": False}
 
 
 def test_setup_smoke_reports_a_crashed_build_in_one_line(monkeypatch, tmp_path):
