@@ -24,6 +24,9 @@ from .parsing import Parser, check_file, parse_options
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
 LOOKAHEAD = 3  # documents parsed or being parsed ahead of the embedder, at least (2 per parse worker)
+EMBED_STEP = (
+    512  # chunks per embed + upsert call: small documents share one, a big one is cut (bounded memory)
+)
 
 
 @dataclass
@@ -203,29 +206,52 @@ class Ingestor:
             queue = deque(todo.items())
             inflight: deque = deque()  # in submission order: results are stored in the order files came
             lookahead = max(LOOKAHEAD, 2 * workers)
+            ready: list = []  # parsed and chunked, in file order, waiting for a full embedding batch
+            size = 0
             while queue or inflight:
                 while queue and len(inflight) < lookahead:
                     doc_id, entries = queue.popleft()
                     inflight.append((doc_id, entries, parser.submit(entries[0][0])))
                 doc_id, entries, fut = inflight.popleft()
-                path = entries[0][0]
                 try:
                     doc = parser.result(fut)
-                    n = self._store_doc(collection, store, doc_id, path, doc, budget)
+                    header, chunks = self._chunk_doc(doc_id, entries[0][0], doc, budget)
+                    ready.append((doc_id, entries, doc, header, chunks, ""))
+                    size += len(chunks)
                 except DocumentError as e:
-                    for p, _ in entries:
-                        yield FileResult(str(p), "failed", str(e))
-                    continue
-                self._map_paths(collection, doc_id, entries, new_doc=(doc, n))
-                yield FileResult(
-                    str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n
-                )
-                for p, _ in entries[1:]:
-                    yield FileResult(str(p), "duplicate", f"same content as {path.name}", doc_id, doc.title)
+                    ready.append((doc_id, entries, None, "", [], str(e)))
+                if size >= EMBED_STEP or not (queue or inflight):
+                    yield from self._store_batch(collection, store, ready)
+                    ready, size = [], 0
 
-    def _store_doc(
-        self, collection: str, store: VectorStore, doc_id: str, path: Path, doc: LoadedDocument, budget: int
-    ) -> int:
+    def _store_batch(self, collection: str, store: VectorStore, ready: list):
+        """Embed and write the chunks of several parsed documents together, then record each document and
+        report every file in order. Each document is marked pending before its chunks reach the store and
+        recorded after, so a crash anywhere leaves only pending chunks, which the next open removes."""
+        docs = [r for r in ready if not r[5]]
+        for doc_id, *_ in docs:
+            self.index.manifest.mark_pending(collection, doc_id)
+        items = [(header + c.text, c) for _, _, _, header, chunks, _ in docs for c in chunks]
+        for i in range(0, len(items), EMBED_STEP):
+            part = items[i : i + EMBED_STEP]
+            store.upsert([c for _, c in part], self.index.embedder.embed_documents([t for t, _ in part]))
+        for doc_id, entries, doc, _, chunks, error in ready:
+            path = entries[0][0]
+            if error:
+                for p, _ in entries:
+                    yield FileResult(str(p), "failed", error)
+                continue
+            n = len(chunks)
+            self._map_paths(collection, doc_id, entries, new_doc=(doc, n))
+            yield FileResult(
+                str(path), "indexed", "; ".join(doc.warnings), doc_id, doc.title, len(doc.pages), n
+            )
+            for p, _ in entries[1:]:
+                yield FileResult(str(p), "duplicate", f"same content as {path.name}", doc_id, doc.title)
+
+    def _chunk_doc(
+        self, doc_id: str, path: Path, doc: LoadedDocument, budget: int
+    ) -> tuple[str, list[Chunk]]:
         count = self.index.embedder.count_tokens
         # the title is embedded with every chunk (not stored in its text): it anchors short chunks
         header = f"{doc.title[:150]}\n"
@@ -253,12 +279,7 @@ class Ingestor:
                 )
         if not chunks:
             raise DocumentError("no extractable text")
-        self.index.manifest.mark_pending(collection, doc_id)
-        step = 512  # bounded memory, and progress stays alive on a 500-page PDF
-        for i in range(0, len(chunks), step):
-            part = chunks[i : i + step]
-            store.upsert(part, self.index.embedder.embed_documents([header + c.text for c in part]))
-        return len(chunks)
+        return header, chunks
 
     def _map_paths(self, collection: str, doc_id: str, entries, new_doc=None) -> None:
         """One manifest transaction: record the new document, point its paths at it, retire orphaned docs."""

@@ -62,3 +62,16 @@ def test_two_parse_workers_index_the_same_documents_as_one(tmp_path):
         assert sorted(d.title for d in docs) == [f"Note {i}" for i in range(len(notes))]
     assert summaries[0] == summaries[1]
     assert any(status == "failed" for _, status, _, _ in summaries[0][0])
+
+
+def test_small_documents_share_one_embedding_call(tmp_path):
+    _notes(tmp_path / "notes", 6)
+    s = Settings(data_dir=tmp_path / "data", _env_file=None, embedder="fake", embedder_runtime="fake")
+    index = Index(s)
+    calls: list[int] = []
+    real = index.embedder.embed_documents
+    index.embedder.embed_documents = lambda texts: calls.append(len(texts)) or real(texts)
+    report = Ingestor(index).ingest([tmp_path / "notes"])
+    assert [r.status for r in report.results] == ["indexed"] * 6
+    assert calls == [6]  # one chunk per note, one call (it was one call per file)
+    assert index.active_store()[1].count() == 6
