@@ -1,13 +1,14 @@
 """Same-run FinanceBench evidence-page hit@5 per `RAG_PDF_TABLES` mode (hybrid default, OCR off), over
 the slice's PDFs (`all`) or a subset, scored as `rag eval answers` scores it (answer sources, top 5).
 
-    .venv/bin/python benchmarks/financebench_tables.py all|DOC[,DOC...] [off,replace,add,summary] [CACHE]
+    .venv/bin/python benchmarks/financebench_tables.py all|DOC[,...] [off,replace,add,summary] [CACHE] [MEMO]
 
 Each mode also reports its chunks and the PDF loader's CPU seconds per page on the same files (parse
 only, one pass, before the index is built).
 
-Vectors are memoized under CACHE/embeddings (default ~/.cache/docqa-eval), so chunks the two variants
-share are embedded once. Indexes go to CACHE/tables-bench/<variant>-<n docs>.
+Vectors are memoized under CACHE/embeddings (default ~/.cache/docqa-eval), or in the MEMO file, one for
+every mode of the run (the default memo's name follows code and model files, which other work may change
+mid-run), so chunks the modes share are embedded once. Indexes go to CACHE/tables-bench/<variant>-<n docs>.
 """
 
 import json
@@ -48,7 +49,8 @@ for variant in variants:
     for f in files:
         npages += len(loader.load(f, s.max_pages).pages)
     cpu = time.process_time() - cpu
-    index = Index(s, embedder=MemoEmbedder(create_embedder(s), memo_path(cache, s)))
+    memo = Path(sys.argv[4]) if len(sys.argv) > 4 else memo_path(cache, s)
+    index = Index(s, embedder=MemoEmbedder(create_embedder(s), memo))
     t = time.time()
     rep = Ingestor(index).ingest(files).summary()
     svc = AnswerService(s, index)
