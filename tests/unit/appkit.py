@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -20,7 +21,10 @@ EIFFEL = (
 def app_env(tmp_path, monkeypatch):
     """Env for one app process-in-a-test; cached resources are dropped before and after."""
     import streamlit as st
+    from streamlit.components.v2 import manifest_scanner
 
+    scan = manifest_scanner.scan_component_manifests
+    monkeypatch.setattr(manifest_scanner, "scan_component_manifests", lambda **_: _component_manifests(scan))
     for k in ("RAG_ADMIN_PASSWORD", "RAG_GENERATOR", "RAG_ALLOWED_GENERATORS", "RAG_OPENAI_BASE_URL"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
@@ -33,6 +37,13 @@ def app_env(tmp_path, monkeypatch):
     _finish_jobs()
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@functools.cache
+def _component_manifests(scan) -> list:
+    """Each AppTest scans every installed distribution's metadata for Streamlit components (~1.5 s of a
+    2-4 s test here); the installed packages do not change during a session, so scan once."""
+    return scan()
 
 
 def _finish_jobs() -> None:
