@@ -24,9 +24,6 @@ from .parsing import Parser, check_file, parse_options
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
 LOOKAHEAD = 3  # documents parsed or being parsed ahead of the embedder, at least (2 per parse worker)
-EMBED_STEP = (
-    512  # chunks per embed + upsert call: small documents share one, a big one is cut (bounded memory)
-)
 
 
 @dataclass
@@ -207,7 +204,7 @@ class Ingestor:
             inflight: deque = deque()  # in submission order: results are stored in the order files came
             lookahead = max(LOOKAHEAD, 2 * workers)
             ready: list = []  # parsed and chunked, in file order, waiting for a full embedding batch
-            size = 0
+            size, step = 0, self.settings.ingest_batch_chunks
             while queue or inflight:
                 while queue and len(inflight) < lookahead:
                     doc_id, entries = queue.popleft()
@@ -220,7 +217,7 @@ class Ingestor:
                     size += len(chunks)
                 except DocumentError as e:
                     ready.append((doc_id, entries, None, "", [], str(e)))
-                if size >= EMBED_STEP or not (queue or inflight):
+                if size >= step or not (queue or inflight):
                     yield from self._store_batch(collection, store, ready)
                     ready, size = [], 0
 
@@ -232,8 +229,9 @@ class Ingestor:
         for doc_id, *_ in docs:
             self.index.manifest.mark_pending(collection, doc_id)
         items = [(header + c.text, c) for _, _, _, header, chunks, _ in docs for c in chunks]
-        for i in range(0, len(items), EMBED_STEP):
-            part = items[i : i + EMBED_STEP]
+        step = self.settings.ingest_batch_chunks
+        for i in range(0, len(items), step):
+            part = items[i : i + step]
             store.upsert([c for _, c in part], self.index.embedder.embed_documents([t for t, _ in part]))
         for doc_id, entries, doc, _, chunks, error in ready:
             path = entries[0][0]

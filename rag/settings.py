@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # within noise, onnx embeds 1.7-2.3x faster and queries ~6x faster in 0.4x the memory (docs/benchmarks.md)
     embedder_runtime: EmbedderRuntime = "onnx"
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    # chunks embedded + written per step of an ingest: small documents share one, a big one is cut;
+    # bounds memory, and 5,461 is Chroma's largest batch
+    ingest_batch_chunks: int = Field(default=512, ge=1, le=5461)
     chunk_tokens: int = Field(default=200, ge=16, le=8192)
     chunk_overlap: int = Field(default=32, ge=0)
 

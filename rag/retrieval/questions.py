@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-_SENTENCES = re.compile(r"(?<=[.?!])\s+(?=[A-Z\[(])")
+from ..text import sentences as sentence_spans
+
 # a sentence (after the first) is an instruction when it matches one of these
 _INSTRUCTION = [
     re.compile(p, re.I)
@@ -36,13 +37,9 @@ _PLACE = re.compile(
 )
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCES.split(text.strip()) if s.strip()]
-
-
 def clean_question(text: str) -> str:
     """The question without its answer-format instructions; the text itself when nothing matches."""
-    sentences = split_sentences(text)
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
     if len(sentences) < 2 and not _IF_CLAUSE.search(text):
         return text  # a one-sentence question is all subject
     sentences = [_IF_CLAUSE.sub(".", s) for s in sentences]

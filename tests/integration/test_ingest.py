@@ -294,7 +294,8 @@ def test_reindex_killed_midway_keeps_old_index_serving(tmp_path, settings, embed
     total = run_ingest(settings, embedder, docs)["chunks"]
     old = Index(settings).active().name
     rag = [sys.executable, "-m", "app.cli"]
-    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir)}
+    # one document per ingest step, so the kill lands after some are stored and before the switch
+    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_INGEST_BATCH_CHUNKS": "1"}
     with open(tmp_path / "reindex.log", "wb") as log:
         proc = subprocess.Popen([*rag, "reindex", "--json"], cwd=tmp_path, env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + 180

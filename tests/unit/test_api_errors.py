@@ -202,6 +202,7 @@ def test_ask_returns_the_checked_answer_with_citations_and_no_server_paths(keyed
         "text": "The tower opened in 1889.",
         "chunk_id": "d1:1:0",
         "supported": True,
+        "ocr": False,
     }
     assert body["sources"][0]["score"] == 0.71 and "/srv/private" not in r.text
     assert c.stub.calls[0]["top_k"] == 3 and c.stub.calls[0]["doc_ids"] == ["d1"]
