@@ -58,15 +58,14 @@ class ChromaStore:
             self._col.delete(where={"doc_id": d})
 
     def query(self, vector: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        n = self.count()
-        if n == 0:
-            return []
+        # no count() first: Chroma returns what there is when k exceeds it (an empty list when empty),
+        # and on a server every call is a round trip
         where = None
         if doc_ids:
             where = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": list(doc_ids)}}
         r = self._col.query(
             query_embeddings=[vector],
-            n_results=min(k, n),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
@@ -102,6 +101,9 @@ class ChromaBackend:
         self._settings = settings
         self.client = self._connect()
         self.max_batch = min(self.client.get_max_batch_size(), 5000)
+        # opened collections by name: names are never reused (a rebuild gets a new one), so a handle stays
+        # valid until dropped, and a query costs no lookup round trip
+        self._open: dict[str, ChromaStore] = {}
 
     def _connect(self):
         import chromadb
@@ -140,8 +142,15 @@ class ChromaBackend:
             SharedSystemClient._identifier_to_system.pop(identifier, None)
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
         self.client = self._connect()
+        self._open = {}
 
     def open(self, name: str) -> ChromaStore:
+        store = self._open.get(name)
+        if store is None:
+            store = self._open[name] = self._open_collection(name)
+        return store
+
+    def _open_collection(self, name: str) -> ChromaStore:
         # an existing collection keeps the configuration it was created with (Chroma ignores ours), except
         # ef_search, the one search-time knob Chroma lets us change in place; Chroma 1.5.9 reads it when a
         # process loads the index, so it holds from this process's first query (processes already serving
@@ -155,6 +164,7 @@ class ChromaBackend:
         return ChromaStore(col, self.max_batch)
 
     def drop(self, name: str) -> None:
+        self._open.pop(name, None)
         try:
             self.client.delete_collection(name)
         except Exception:  # already gone: dropping is idempotent
