@@ -8,6 +8,7 @@ the chunks whose text actually changed: the vectors are the embedder's own, repl
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import inspect
 import json
@@ -153,14 +154,25 @@ def cached_index(
     key = index_key(settings, corpus_hash, paths)
     data_dir = cache / label / key
     s = settings.model_copy(update={"data_dir": data_dir, "chroma_host": None})
-    index = Index(s, embedder=MemoEmbedder(create_embedder(s), memo_path(cache, s)))
+
+    def open_index() -> Index:  # opened once the entry is built or ours to build: never a stale view
+        return Index(s, embedder=MemoEmbedder(create_embedder(s), memo_path(cache, s)))
+
     marker = data_dir / "complete.json"
     if marker.exists():
-        return index, json.loads(marker.read_text())
-    log(f"indexing into {data_dir} (first run for these settings; cached afterwards)")
-    summary = Ingestor(index).ingest(paths).summary()
-    summary["failed"] = len(summary["failed"])
-    marker.write_text(json.dumps(summary))
+        return open_index(), json.loads(marker.read_text())
+    # two evaluations (or a benchmark and the test suite) needing the same entry: the second waits for the
+    # first's build and reuses it, instead of failing on the index's write lock
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(data_dir.parent / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        index = open_index()
+        if marker.exists():
+            return index, json.loads(marker.read_text())
+        log(f"indexing into {data_dir} (first run for these settings; cached afterwards)")
+        summary = Ingestor(index).ingest(paths).summary()
+        summary["failed"] = len(summary["failed"])
+        marker.write_text(json.dumps(summary))
     log(
         f"indexed {summary['indexed']} files, {summary['chunks']} chunks in {summary['seconds']:.0f} s "
         f"({summary['failed']} failed)"

@@ -45,3 +45,35 @@ def test_the_cache_option_overrides_it_and_home_is_expanded(seen, tmp_path, monk
     CliRunner().invoke(app, ["eval", "retrieval", str(tmp_path), "--cache", str(tmp_path / "x")])
     assert seen == [tmp_path / "x"]
     assert Settings(_env_file=None, eval_cache="~/ev").eval_cache == Path.home() / "ev"
+
+
+def test_a_second_build_of_the_same_entry_waits_and_reuses_the_first(settings, tmp_path):
+    """Two evaluations needing one cache entry at once: one indexes, the other waits and reuses it (it
+    used to fail on the index's write lock)."""
+    import threading
+
+    from app.eval.cache import cached_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    paths = []
+    for i in range(6):
+        (docs / f"d{i}.md").write_text(f"# Doc {i}\n\n" + " ".join(f"word{i}x{j}" for j in range(400)))
+        paths.append(docs / f"d{i}.md")
+    logs: list[str] = []
+    results, errors = [], []
+
+    def build():
+        try:
+            index, summary = cached_index(settings, tmp_path / "c", "qa/x", "h", paths, logs.append)
+            results.append((str(index.settings.data_dir), summary["indexed"]))
+        except Exception as e:  # the assertion below reports it
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(results) == 2 and results[0] == results[1] and results[0][1] == 6
+    assert sum(m.startswith("indexing into") for m in logs) == 1
