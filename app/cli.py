@@ -77,7 +77,9 @@ def _progress(enabled: bool):
     task = bar.add_task("ingesting", total=None)
 
     def update(done: int, total: int, path: str) -> None:
-        bar.update(task, completed=done, total=total, description=Path(path).name[:40])
+        name, _, note = Path(path).name.partition(" — ")  # a note: "OCR page 3 of 40" while parsing
+        desc = f"{name[:40]} — {note}" if note else name[:40]
+        bar.update(task, completed=done, total=total, description=desc)
 
     return bar, update
 

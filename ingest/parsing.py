@@ -3,11 +3,13 @@
 A hostile PDF can loop forever or blow up memory inside pypdf; a worker we can kill is the only
 reliable cap. It also lets parsing of the next file overlap with embedding of the current one.
 The worker is `python -m ingest.worker` over pipes rather than multiprocessing, so a user's script
-without an `if __name__ == "__main__"` guard is never re-imported in a child.
+without an `if __name__ == "__main__"` guard is never re-imported in a child. Before its answer a worker may
+send ("note", text) frames (a long OCR says "OCR page 3 of 40"), handed to the `on_note` given to `submit`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import select
@@ -18,6 +20,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from rag.errors import DocumentError, RagError
 
@@ -25,6 +28,7 @@ from .archives import check_zip
 from .loaders import LoadedDocument, ParseOptions, loader_for
 from .sandbox import worker_env
 
+log = logging.getLogger(__name__)
 WORKER_MEMORY_BYTES = 4 * 1024**3
 WALL_FACTOR = 5  # a parse may take this many times its CPU limit in wall time on a loaded machine
 _LEN = struct.Struct("!I")
@@ -53,12 +57,19 @@ def parse_options(settings) -> ParseOptions:
     )
 
 
-def parse_file(path: str, max_pages: int, options: ParseOptions | None = None) -> LoadedDocument:
+def parse_file(
+    path: str,
+    max_pages: int,
+    options: ParseOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LoadedDocument:
     p = Path(path)
     try:
         loader = loader_for(p)
         if options is not None and hasattr(loader, "options"):
             loader.options = options
+        if progress is not None and hasattr(loader, "progress"):
+            loader.progress = progress
         return loader.load(p, max_pages)
     except RagError:
         raise
@@ -74,15 +85,20 @@ def write_frame(stream, obj) -> None:
     stream.flush()
 
 
+def _read_exact(stream, n: int) -> bytearray:
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:  # a raw (unbuffered) pipe may return less than asked
+        k = stream.readinto(view[got:])
+        if not k:
+            raise EOFError
+        got += k
+    return buf
+
+
 def read_frame(stream):
-    head = stream.read(_LEN.size)
-    if len(head) < _LEN.size:
-        raise EOFError
-    (n,) = _LEN.unpack(head)
-    data = stream.read(n)
-    if len(data) < n:
-        raise EOFError
-    return pickle.loads(data)
+    (n,) = _LEN.unpack(_read_exact(stream, _LEN.size))
+    return pickle.loads(_read_exact(stream, n))
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -104,34 +120,56 @@ class _Worker:
             stderr=subprocess.DEVNULL,
             env=worker_env(cpu_s),
         )  # no secrets; see ingest/sandbox.py
+        # frames are read unbuffered: a buffered reader could hold the answer behind a note while
+        # select() sees an empty pipe
+        self.out = self.proc.stdout.raw
 
     def call(
-        self, path: str, max_pages: int, timeout_s: float, options: ParseOptions | None = None
+        self,
+        path: str,
+        max_pages: int,
+        timeout_s: float,
+        options: ParseOptions | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> LoadedDocument:
         write_frame(self.proc.stdin, (path, max_pages, options))
-        self._wait(timeout_s)
-        try:
-            status, value = read_frame(self.proc.stdout)
-        except (EOFError, pickle.UnpicklingError):
-            code = self.proc.wait(timeout=5)
-            raise DocumentError(f"parser crashed (exit code {code}; likely too large or corrupt)") from None
-        if status == "ok":
-            return value
-        raise DocumentError(value)
-
-    def _wait(self, timeout_s: float) -> None:
-        """Until the worker answers. The limit is the worker's CPU time, so a busy machine (the embedder
-        runs beside it) does not fail a big but valid file; wall time is capped too, for a stuck read.
-        OCR runs in tesseract subprocesses, so its time counts against the wall cap only; each page has
-        its own limit (ParseOptions.ocr_page_timeout_s) and the page cap bounds the total."""
         start, cpu0 = time.monotonic(), _cpu_seconds(self.proc.pid)
-        while not select.select([self.proc.stdout], [], [], 0.5)[0]:
-            wall = time.monotonic() - start
-            cpu = _cpu_seconds(self.proc.pid)
-            used = cpu - cpu0 if cpu is not None and cpu0 is not None else wall
-            if used > timeout_s or wall > WALL_FACTOR * timeout_s:
-                self.kill()
-                raise DocumentError(f"timed out after {timeout_s:.0f} s while parsing")
+        while True:
+            self._wait(timeout_s, start, cpu0)  # notes do not reset the file's time limit
+            try:
+                status, value = read_frame(self.out)
+            except (EOFError, pickle.UnpicklingError):
+                code = self.proc.wait(timeout=5)
+                raise DocumentError(
+                    f"parser crashed (exit code {code}; likely too large or corrupt)"
+                ) from None
+            if status == "note":
+                if on_note is not None:
+                    try:
+                        on_note(value)
+                    except Exception:  # a progress display's bug must not fail the file
+                        log.debug("progress callback failed", exc_info=True)
+                self._check(timeout_s, start, cpu0)  # a worker sending notes nonstop is still stopped
+                continue
+            if status == "ok":
+                return value
+            raise DocumentError(value)
+
+    def _wait(self, timeout_s: float, start: float, cpu0: float | None) -> None:
+        """Until the worker writes a frame. The limit is the worker's CPU time, so a busy machine (the
+        embedder runs beside it) does not fail a big but valid file; wall time is capped too, for a stuck
+        read. OCR runs in tesseract subprocesses, so its time counts against the wall cap only; each page
+        has its own limit (ParseOptions.ocr_page_timeout_s) and the page cap bounds the total."""
+        while not select.select([self.out], [], [], 0.5)[0]:
+            self._check(timeout_s, start, cpu0)
+
+    def _check(self, timeout_s: float, start: float, cpu0: float | None) -> None:
+        wall = time.monotonic() - start
+        cpu = _cpu_seconds(self.proc.pid)
+        used = cpu - cpu0 if cpu is not None and cpu0 is not None else wall
+        if used > timeout_s or wall > WALL_FACTOR * timeout_s:
+            self.kill()
+            raise DocumentError(f"timed out after {timeout_s:.0f} s while parsing")
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -158,7 +196,7 @@ class Parser:
         self._lock = threading.Lock()
         self._thread = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="parser")
 
-    def _parse(self, path: Path) -> LoadedDocument:
+    def _parse(self, path: Path, on_note: Callable[[str], None] | None = None) -> LoadedDocument:
         with self._lock:  # each pool thread takes a live worker of its own, or starts one
             worker = None
             while self._idle and worker is None:
@@ -169,14 +207,15 @@ class Parser:
             with self._lock:
                 self._all = [w for w in self._all if w.alive()] + [worker]
         try:
-            return worker.call(str(path), self.max_pages, self.timeout_s, self.options)
+            return worker.call(str(path), self.max_pages, self.timeout_s, self.options, on_note)
         finally:
             if worker.alive():
                 with self._lock:
                     self._idle.append(worker)
 
-    def submit(self, path: Path) -> Future:
-        return self._thread.submit(self._parse, path)
+    def submit(self, path: Path, on_note: Callable[[str], None] | None = None) -> Future:
+        """`on_note` hears the worker's notes on this file ("OCR page 3 of 40"), on a pool thread."""
+        return self._thread.submit(self._parse, path, on_note)
 
     def result(self, future: Future) -> LoadedDocument:
         try:

@@ -22,7 +22,9 @@ from .loaders import LoadedDocument, supported_suffixes
 from .parsing import Parser, check_file, parse_options
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]  # (files done, files total, current path)
+# (files done, files total, current path). While a file is parsed, current may be "<path> — OCR page 3 of
+# 40" (called from a parse thread); the note holds no "/", so Path(current).name still names the file.
+Progress = Callable[[int, int, str], None]
 LOOKAHEAD = 3  # documents parsed or being parsed ahead of the embedder, at least (2 per parse worker)
 
 
@@ -97,6 +99,7 @@ class Ingestor:
         self.index = index
         self.settings = index.settings
         self.progress = progress or (lambda done, total, path: None)
+        self._done = self._total = 0  # where run() is, for the parse workers' notes
 
     def _window(self) -> int:
         """Tokens of content the embedder sees: its window less [CLS]/[SEP] and any document prefix."""
@@ -126,18 +129,18 @@ class Ingestor:
         report = IngestReport()
         files, roots = expand(paths)
         todo: dict[str, list[tuple[Path, os.stat_result]]] = {}  # doc_id -> paths with those bytes
-        done = 0
+        self._done, self._total = 0, len(files)
         for path in files:
             res = self._triage(info.name, path, todo)
             if res is not None:
                 report.results.append(res)
-                done += 1
-                self.progress(done, len(files), str(path))
+                self._done += 1
+                self.progress(self._done, len(files), str(path))
         if todo:
             for res in self._index_new(info.name, store, todo):
                 report.results.append(res)
-                done += 1
-                self.progress(done, len(files), res.path)
+                self._done += 1
+                self.progress(self._done, len(files), res.path)
         if prune:
             report.results += self.prune(info.name, store, roots)
         report.seconds = time.perf_counter() - t0
@@ -208,7 +211,8 @@ class Ingestor:
             while queue or inflight:
                 while queue and len(inflight) < lookahead:
                     doc_id, entries = queue.popleft()
-                    inflight.append((doc_id, entries, parser.submit(entries[0][0])))
+                    path = entries[0][0]
+                    inflight.append((doc_id, entries, parser.submit(path, self._note_for(path))))
                 doc_id, entries, fut = inflight.popleft()
                 try:
                     doc = parser.result(fut)
@@ -220,6 +224,9 @@ class Ingestor:
                 if size >= step or not (queue or inflight):
                     yield from self._store_batch(collection, store, ready)
                     ready, size = [], 0
+
+    def _note_for(self, path: Path) -> Callable[[str], None]:
+        return lambda note: self.progress(self._done, self._total, f"{path} — {note}")
 
     def _store_batch(self, collection: str, store: VectorStore, ready: list):
         """Embed and write the chunks of several parsed documents together, then record each document and

@@ -1,5 +1,5 @@
 """The parse worker process: reads (path, max_pages, options) frames on stdin, writes ("ok"|"err", value)
-frames."""
+frames, each preceded by any ("note", text) frames the loader sent while parsing (OCR progress)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def main() -> None:
             return
         limit_cpu()
         try:
-            write_frame(stdout, ("ok", parse_file(path, max_pages, options)))
+            doc = parse_file(path, max_pages, options, lambda text: write_frame(stdout, ("note", text)))
+            write_frame(stdout, ("ok", doc))
         except RagError as e:
             write_frame(stdout, ("err", str(e)))
 

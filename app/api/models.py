@@ -185,7 +185,9 @@ class JobOut(BaseModel):
     state: Literal["running", "done", "failed"]
     done: int
     total: int
-    current: str = Field(description="file being processed")
+    current: str = Field(
+        description='file being processed, with a note while a scan is OCR\'d ("scan.pdf — OCR page 3 of 40")'
+    )
     seconds: float
     error: str = ""
     files: list[FileOut] | None = Field(default=None, description="per-file results once an ingest is done")

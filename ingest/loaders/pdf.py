@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Callable
 
 from rag.errors import DocumentError
 
@@ -56,6 +57,7 @@ class PdfLoader:
     suffixes = (".pdf",)
     doc_type = "pdf"
     options = ParseOptions()  # the parse worker sets the user's
+    progress: Callable[[str], None] | None = None  # the parse worker's: "OCR page 3 of 40" to the user
 
     def load(self, path: Path, max_pages: int) -> LoadedDocument:
         from pypdf import PdfReader
@@ -116,7 +118,7 @@ class PdfLoader:
         scanned = [i for i, p in enumerate(pages) if not _usable(p)]
         ocr_pages: set[int] = set()
         if scanned and self.options.ocr:
-            ocr_pages, notes = _ocr_pages(path, pages, scanned, self.options)
+            ocr_pages, notes = _ocr_pages(path, pages, scanned, self.options, self.progress)
             warnings += notes
         if not any(p.strip() for p in pages):
             why = (
@@ -137,12 +139,16 @@ def _usable(text: str) -> bool:
 
 
 def _ocr_pages(
-    path: Path, pages: list[str], scanned: list[int], opt: ParseOptions
+    path: Path,
+    pages: list[str],
+    scanned: list[int],
+    opt: ParseOptions,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[set[int], list[str]]:
     """OCR the scanned pages that show an image, in place, up to the per-document cap. Returns the 1-based
-    pages now holding OCR text and one-line notes (skipped pages, a page that timed out or failed)."""
+    pages now holding OCR text and one-line notes (skipped pages, a page that timed out or failed).
+    `progress` hears "OCR page k of n" before each page is read (n: the pages to read, after the cap)."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     from .. import ocr
 
@@ -155,20 +161,18 @@ def _ocr_pages(
     except Exception:
         return set(), ["scanned pages not read: the file does not render"]
     done: set[int] = set()
-    notes, failed, over, engine = [], [], 0, None
+    notes, failed, engine = [], [], None
     try:
-        for i in scanned:
+        # blank or vector-only pages show nothing a camera saw; the rest are counted first so the
+        # progress has its total
+        targets = [i for i in scanned if _shows_image(doc, i)]
+        over = max(0, len(targets) - opt.ocr_max_pages)
+        targets = targets[: opt.ocr_max_pages]
+        for k, i in enumerate(targets, start=1):
+            if progress is not None:
+                progress(f"OCR page {k} of {len(targets)}")
             page = doc[i]
             try:
-                if not any(
-                    pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, k))
-                    == pdfium_c.FPDF_PAGEOBJ_IMAGE
-                    for k in range(pdfium_c.FPDFPage_CountObjects(page))
-                ):
-                    continue  # blank or vector-only: nothing a camera saw
-                if len(done) + len(failed) >= opt.ocr_max_pages:
-                    over += 1
-                    continue
                 engine = engine or ocr.create()
                 text = _clean(engine.read(ocr.render(page, opt.ocr_dpi), opt.ocr_page_timeout_s))
             except DocumentError as e:
@@ -189,6 +193,19 @@ def _ocr_pages(
     if failed:
         notes.append(f"OCR failed on {len(failed)} page(s): " + "; ".join(failed[:3]))
     return done, notes
+
+
+def _shows_image(doc, i: int) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    page = doc[i]
+    try:
+        return any(
+            pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page, k)) == pdfium_c.FPDF_PAGEOBJ_IMAGE
+            for k in range(pdfium_c.FPDFPage_CountObjects(page))
+        )
+    finally:
+        page.close()
 
 
 def _table_mode(tables: str | bool) -> str:
