@@ -53,7 +53,7 @@ def test_a_failed_record_leaves_nothing_behind(manifest, monkeypatch):
     manifest.create_collection("docs-a", CONFIG, "active")
     manifest.mark_pending("docs-a", "d1")
 
-    def crash(db, collection):
+    def crash(*args):
         raise RuntimeError("crash between statements")
 
     monkeypatch.setattr(manifest, "_retire_orphans", crash)  # runs after the rows are written
@@ -68,9 +68,9 @@ def test_another_connection_sees_commits_and_never_half_a_transaction(manifest, 
     reader = Manifest(tmp_path / "m.sqlite3")
     retire, seen = manifest._retire_orphans, []
 
-    def look_then_retire(db, collection):  # inside the write transaction, after the inserts
+    def look_then_retire(db, collection, candidates):  # inside the write transaction, after the inserts
         seen.append((reader.paths("docs-a"), reader.has_doc("docs-a", "d1")))
-        return retire(db, collection)
+        return retire(db, collection, candidates)
 
     monkeypatch.setattr(manifest, "_retire_orphans", look_then_retire)
     add_doc(manifest, "docs-a", "d1", ["/x.md"])
@@ -267,3 +267,17 @@ def test_a_data_dir_from_before_ocr_counts_gains_the_column_and_keeps_its_rows(t
     assert {d.doc_id: d.ocr_pages for d in m.documents("c")} == {"old": 0, "scan": 3}
     m.close()
     Manifest(path).close()  # a second open (another process) finds the column and leaves it alone
+
+
+def test_only_documents_that_lost_their_last_path_are_retired(manifest):
+    """Retiring checks just the documents a write touched (O(1) per file), and still finds each orphan."""
+    manifest.create_collection("docs-a", CONFIG, "active")
+    add_doc(manifest, "docs-a", "d1", ["/a.md", "/a-copy.md"])
+    add_doc(manifest, "docs-a", "d2", ["/b.md"])
+    add_doc(manifest, "docs-a", "d3", ["/c.md"])
+    assert add_doc(manifest, "docs-a", "d4", ["/b.md"]) == ["d2"]  # /b.md re-pointed: d2 has no path left
+    assert manifest.unmap_paths("docs-a", ["/a.md"]) == []  # d1 keeps /a-copy.md
+    assert manifest.unmap_paths("docs-a", ["/a-copy.md", "/nowhere.md"]) == ["d1"]
+    assert manifest.unmap_docs("docs-a", ["d3"]) == ["d3"]
+    assert [d.doc_id for d in manifest.documents("docs-a")] == ["d4"]
+    assert sorted(manifest.pending("docs-a")) == ["d1", "d2", "d3"]
