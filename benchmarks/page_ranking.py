@@ -58,6 +58,14 @@ VARIANTS = {
         "clean_questions": True,
         "_others": 1,
     },
+    # the default (sixth session): + the finance glossary's line items (rag/retrieval/glossary.py)
+    "clean + pages 0 + glossary": {
+        "page_ranking": True,
+        "page_fusion": 0.0,
+        "clean_questions": True,
+        "query_glossary": "finance",
+    },
+    "glossary only": {"page_ranking": False, "clean_questions": False, "query_glossary": "finance"},
 }
 
 
@@ -139,7 +147,7 @@ def main() -> None:
         upd = dict(upd)
         cap = upd.pop("_others", None)  # an experiment knob, not a setting
         retrievers.rank_pages = (lambda h, w, _c=cap: original(h, w, _c)) if cap else original
-        s = index.settings.model_copy(update=upd)
+        s = index.settings.model_copy(update={"query_glossary": "off", **upd})  # off unless the variant says
         res["variants"][name] = score(
             AnswerService(s, Index(s, backend=index.backend, embedder=index.embedder)), questions, method
         )

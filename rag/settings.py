@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     dedup_jaccard: float = Field(default=0.85, gt=0, le=1, allow_inf_nan=False)
     # drop answer-format instructions ("If X is not useful ..., state that and explain why") before retrieval
     clean_questions: bool = True
+    # append the line items a named metric is computed from ("gross margin" -> "gross profit cost of sales
+    # ..."): statement pages never name the metric (rag/retrieval/glossary.py, docs/benchmarks.md)
+    query_glossary: Literal["off", "finance"] = "finance"
     # PDF pages, not chunks, are ranked: the top k are k different pages, each scored by its best chunk
     # plus page_fusion x its other candidate chunks (0: adding them hurt FinanceBench, docs/benchmarks.md)
     page_ranking: bool = True

@@ -8,6 +8,7 @@ from ..settings import Settings
 from ..types import Hit
 from . import fusion
 from .base import retrievers
+from .glossary import expand
 from .pages import rank_pages
 from .questions import clean_question
 from .sources import SearchSources
@@ -26,7 +27,8 @@ class DenseRetriever:
         return self.sources.dense(query, n, doc_ids)
 
     def _clean(self, query: str) -> str:
-        return clean_question(query) if self.settings.clean_questions else query
+        s = self.settings
+        return expand(clean_question(query) if s.clean_questions else query, s.query_glossary)
 
     def _finish(self, hits: list[Hit], k: int) -> list[Hit]:
         s = self.settings

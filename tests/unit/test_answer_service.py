@@ -6,14 +6,11 @@ real models answer the same questions in tests/integration/test_answering.py."""
 from __future__ import annotations
 
 import pytest
+from fakelib import fake_library
 
-from rag import Settings
 from rag.claims import cited_sentences, figures_not_in_span
-from rag.embedders import create_embedder
-from rag.index import Index
 from rag.policy import REFUSAL
 from rag.service import AnswerService
-from rag.store.memory import MemoryBackend
 from rag.types import Message
 
 DOCS = {
@@ -49,27 +46,16 @@ def _amcor_pdf(path) -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    from ingest import Ingestor
-
-    root = tmp_path_factory.mktemp("service")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text)
-    _amcor_pdf(docs / "amcor.pdf")
     # the fake embedder's cosines are word-hash overlaps, lower than MiniLM's: thresholds to match
-    settings = Settings(
-        data_dir=root / "data",
-        _env_file=None,
-        embedder="fake",
-        embedder_runtime="fake",
+    index = fake_library(
+        tmp_path_factory.mktemp("service"),
+        DOCS,
+        lambda folder: _amcor_pdf(folder / "amcor.pdf"),
         refusal_threshold=0.3,
         strong_evidence=0.5,
         generator="fake",
     )
-    index = Index(settings, backend=MemoryBackend(), embedder=create_embedder(settings))
-    assert not Ingestor(index).ingest([docs]).failed
-    return AnswerService(settings, index)
+    return AnswerService(index.settings, index)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakelib import fake_library
 
 from rag import Settings
 from rag.embedders import create_embedder
@@ -23,25 +24,14 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from ingest import Ingestor
-
-    root = tmp_path_factory.mktemp("answerability")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text)
-    settings = Settings(
-        data_dir=root / "data",
-        _env_file=None,
-        embedder="fake",
-        embedder_runtime="fake",
+    index = fake_library(
+        tmp_path_factory.mktemp("answerability"),
+        DOCS,
         generator="extractive",
         refusal_score="answerability",
         answerability_threshold=0.0,
     )
-    index = Index(settings, backend=MemoryBackend(), embedder=create_embedder(settings))
-    assert not Ingestor(index).ingest([docs]).failed
-    return settings, index
+    return index.settings, index
 
 
 def test_features_and_score_are_in_the_answer_timings(built):

@@ -1,0 +1,77 @@
+"""Query expansion from the finance glossary (rag/retrieval/glossary.py): a metric's name finds the statement
+that prints its line items, and a question naming no metric is searched exactly as typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakelib import fake_library
+
+from rag import Settings
+from rag.index import Index
+from rag.retrieval.glossary import expand
+from rag.service import AnswerService
+
+DOCS = {
+    # talks around margins without printing them
+    "letter.md": "# Letter to shareholders\n\nWe expect our margin to improve in 2023 as gross pricing "
+    "actions take hold and the margin outlook for the year stays positive.",
+    # prints the line items gross margin is computed from, never the words "gross margin"
+    "statements.md": "# Consolidated statements of income\n\nNet sales 14,694 in 2023 and 13,911 in 2022. "
+    "Cost of sales 11,969 in 2023 and 11,304 in 2022. Gross profit 2,725 in 2023 and 2,607 in 2022.",
+    "bridge.md": "# Zorblat Bridge\n\nThe Zorblat footbridge was opened in 1923 by mayor Ilse Varnhagen.",
+}
+QUESTION = "Did the gross margin improve in 2023?"
+
+
+@pytest.mark.parametrize(
+    "question, added",
+    [
+        ("Does AMCOR have an improving gross margin profile as of FY2023?", "gross profit cost of sales"),
+        ("What was the GROSS MARGINS trend?", "gross profit"),
+        ("Has the quick ratio improved?", "total current liabilities"),
+        ("Is 3M a capital-intensive business?", "capital expenditures"),
+        ("What was the largest liability in the Balance Sheet?", "consolidated balance sheets"),
+    ],
+)
+def test_a_named_metric_brings_in_its_line_items(question, added):
+    expanded = expand(question, "finance")
+    assert expanded.startswith(question + " ") and added in expanded
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who opened the Zorblat footbridge?",
+        "In what year did ENR compile data in nine market segments?",  # "segment" alone is too generic
+        "What is the cross-margin of the ebitdarium?",  # only whole words match
+    ],
+)
+def test_a_question_naming_no_metric_is_unchanged(question):
+    assert expand(question, "finance") == question
+
+
+def test_off_never_expands():
+    assert expand("What was the gross margin?", "off") == "What was the gross margin?"
+
+
+def test_unknown_glossary_is_rejected_by_settings(tmp_path):
+    with pytest.raises(ValueError):
+        Settings(data_dir=tmp_path, _env_file=None, query_glossary="medicine")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    return fake_library(tmp_path_factory.mktemp("glossary"), DOCS)
+
+
+@pytest.mark.parametrize("method", ["bm25", "hybrid"])
+def test_the_glossary_finds_the_statement_the_question_never_names(index, method):
+    def top(glossary: str) -> str:
+        s = index.settings.model_copy(update={"query_glossary": glossary})
+        service = AnswerService(s, Index(s, backend=index.backend, embedder=index.embedder))
+        return Path(service.retrieve(QUESTION, 3, method=method)[0].chunk.source).name
+
+    assert top("off") == "letter.md"  # the words of the question are on the letter
+    assert top("finance") == "statements.md"
