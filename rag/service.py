@@ -13,7 +13,7 @@ from .index import Index
 from .policy import REFUSAL, Action, AnswerPolicy, Evidence, is_refusal
 from .prompt import fit
 from .rerankers import Reranker, rerankers
-from .retrieval import Retriever, SearchSources, retrievers
+from .retrieval import Retriever, SearchSources, glossary_note, retrievers
 from .settings import Settings
 from .tokens import prompt_token_counter
 from .types import Answer, Hit, Message
@@ -135,6 +135,8 @@ class AnswerService:
         hits = self.retrieve(query, top_k, doc_ids)
         ans.timings["retrieve_s"] = time.perf_counter() - t0
         ans.sources = hits
+        if added := glossary_note(query, s):  # say what was searched beyond the question's own words
+            ans.notes.append(added)
         evidence = self.evidence(query, hits)
         ans.timings["evidence"] = evidence.score
         support = self.support(query, hits)

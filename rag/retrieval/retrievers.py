@@ -6,12 +6,21 @@ from typing import Sequence
 
 from ..settings import Settings
 from ..types import Hit
-from . import fusion
+from . import fusion, glossary
 from .base import retrievers
-from .glossary import expand
 from .pages import rank_pages
 from .questions import clean_question
 from .sources import SearchSources
+
+
+def search_text(query: str, settings: Settings) -> str:
+    """The question as searched, before the glossary's additions: without answer-format instructions."""
+    return clean_question(query) if settings.clean_questions else query
+
+
+def glossary_note(query: str, settings: Settings) -> str | None:
+    """What the glossary added to this question's search, in words for the user (None: nothing)."""
+    return glossary.note(search_text(query, settings), settings.query_glossary)
 
 
 class DenseRetriever:
@@ -27,8 +36,7 @@ class DenseRetriever:
         return self.sources.dense(query, n, doc_ids)
 
     def _clean(self, query: str) -> str:
-        s = self.settings
-        return expand(clean_question(query) if s.clean_questions else query, s.query_glossary)
+        return glossary.expand(search_text(query, self.settings), self.settings.query_glossary)
 
     def _finish(self, hits: list[Hit], k: int) -> list[Hit]:
         s = self.settings

@@ -75,3 +75,16 @@ def test_the_glossary_finds_the_statement_the_question_never_names(index, method
 
     assert top("off") == "letter.md"  # the words of the question are on the letter
     assert top("finance") == "statements.md"
+
+
+def test_the_answer_says_what_the_glossary_added(index):
+    def notes(question: str, glossary: str = "finance") -> list[str]:
+        s = index.settings.model_copy(update={"query_glossary": glossary})
+        return AnswerService(s, Index(s, backend=index.backend, embedder=index.embedder)).ask(question).notes
+
+    added = [n for n in notes(QUESTION) if n.startswith("also searched")]
+    assert added == [
+        'also searched for the line items of "gross margin": gross profit, cost of sales, net sales, revenue'
+    ]
+    assert not any(n.startswith("also searched") for n in notes(QUESTION, "off"))
+    assert not any(n.startswith("also searched") for n in notes("Who opened the Zorblat footbridge?"))
