@@ -87,7 +87,8 @@ def timed(fn, xs) -> dict:
 def hybrid_stages(service: AnswerService, qs: list[str]) -> dict:
     """p50 ms of each step of a default hybrid query, done by hand in the retriever's order: where the time
     beyond "BM25 + dense" goes."""
-    from rag.retrieval import fusion
+    from rag.retrieval import fusion, glossary
+    from rag.retrieval.retrievers import search_text
 
     s, src = service.settings, service.sources
     retriever = service.retriever("hybrid")
@@ -101,7 +102,8 @@ def hybrid_stages(service: AnswerService, qs: list[str]) -> dict:
         return out
 
     for q in qs:
-        q = retriever._clean(q)
+        asked = search_text(q, s)
+        q = glossary.expand(asked, s.query_glossary)
         live = step("live collection look-up", src.live)
         vec = step("query embedding", service.index.embedder.embed_query, q)
         dense = step("dense search (store)", live[2].query, vec, n)
@@ -109,8 +111,10 @@ def hybrid_stages(service: AnswerService, qs: list[str]) -> dict:
         ranked = step("BM25 search", bm25.search, q, n)
         known = {h.chunk.id for h in dense}
         step("fetch BM25-only chunks", live[2].get, [i for i, _ in ranked if i not in known])
-        step("document scores (BM25)", bm25.doc_scores, q)
-        lexical, doc_scores = src.lexical_and_doc_scores(q, n, docs=s.doc_prior > 0, live=live, known=dense)
+        step("document scores (BM25)", bm25.doc_scores, asked)
+        lexical, doc_scores = src.lexical_and_doc_scores(
+            q, n, docs=s.doc_prior > 0, live=live, known=dense, about=asked
+        )
         fused = step(
             "fusion + document prior",
             lambda: fusion.doc_prior(

@@ -30,13 +30,13 @@ class DenseRetriever:
         self.sources, self.settings = sources, settings
 
     def retrieve(self, query: str, k: int, doc_ids: Sequence[str] | None = None) -> list[Hit]:
-        return self._finish(self._search(self._clean(query), max(k, self.settings.candidates), doc_ids), k)
+        asked = search_text(query, self.settings)
+        searched = glossary.expand(asked, self.settings.query_glossary)
+        return self._finish(self._search(searched, max(k, self.settings.candidates), doc_ids, asked), k)
 
-    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None, asked: str) -> list[Hit]:
+        """`query` is what is searched (with the glossary's additions), `asked` the question's own words."""
         return self.sources.dense(query, n, doc_ids)
-
-    def _clean(self, query: str) -> str:
-        return glossary.expand(search_text(query, self.settings), self.settings.query_glossary)
 
     def _finish(self, hits: list[Hit], k: int) -> list[Hit]:
         s = self.settings
@@ -48,19 +48,21 @@ class DenseRetriever:
 class BM25Retriever(DenseRetriever):
     name = "bm25"
 
-    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None, asked: str) -> list[Hit]:
         return self.sources.lexical(query, n, doc_ids)
 
 
 class HybridRetriever(DenseRetriever):
     name = "hybrid"
 
-    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None) -> list[Hit]:
+    def _search(self, query: str, n: int, doc_ids: Sequence[str] | None, asked: str) -> list[Hit]:
         s = self.settings
         live = self.sources.live()  # one look-up of the live collection for both searches
         dense = self.sources.dense(query, n, doc_ids, live=live)
+        # which document the question is about is judged by its own words: the glossary's line items are
+        # in every filing and would flatten the document prior (FinanceBench, docs/benchmarks.md)
         lexical, doc_scores = self.sources.lexical_and_doc_scores(
-            query, n, doc_ids, docs=s.doc_prior > 0, live=live, known=dense
+            query, n, doc_ids, docs=s.doc_prior > 0, live=live, known=dense, about=asked
         )
         fused = (
             fusion.rrf(dense, lexical, s.rrf_k)

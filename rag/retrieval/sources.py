@@ -55,10 +55,11 @@ class SearchSources:
         docs: bool = True,
         live: Live | None = _LOOK,
         known: Sequence[Hit] = (),
+        about: str | None = None,
     ) -> tuple[list[Hit], dict[str, float]]:
-        """BM25 hits, and (with `docs`) the whole-document scores from the same index in the same look-up
-        of the live collection (a Chroma server round trip each). Chunks already at hand (`known`: the
-        dense hits of the same query) are not fetched again."""
+        """BM25 hits, and (with `docs`) the whole-document scores (of `about`, default `query`) from the same
+        index in the same look-up of the live collection (a Chroma server round trip each). Chunks already
+        at hand (`known`: the dense hits of the same query) are not fetched again."""
         found = self.bm25(live=live)
         if found is None:
             return [], {}
@@ -68,4 +69,4 @@ class SearchSources:
         missing = [i for i, _ in ranked if i not in chunks]
         chunks.update((c.id, c) for c in (store.get(missing) if missing else ()))
         hits = [Hit(chunks[i], s, lexical=s) for i, s in ranked if i in chunks]
-        return hits, bm25.doc_scores(query) if docs else {}
+        return hits, bm25.doc_scores(about or query) if docs else {}

@@ -88,3 +88,27 @@ def test_the_answer_says_what_the_glossary_added(index):
     ]
     assert not any(n.startswith("also searched") for n in notes(QUESTION, "off"))
     assert not any(n.startswith("also searched") for n in notes("Who opened the Zorblat footbridge?"))
+
+
+def test_the_document_prior_judges_the_question_by_its_own_words(index, monkeypatch):
+    """The glossary's line items are in every filing: the prior that picks the document must not see them."""
+    from rag.retrieval.sources import SearchSources
+
+    seen = {}
+    original = SearchSources.lexical_and_doc_scores
+
+    def spy(self, query, *args, **kw):
+        seen.update(query=query, about=kw.get("about"))
+        return original(self, query, *args, **kw)
+
+    monkeypatch.setattr(SearchSources, "lexical_and_doc_scores", spy)
+    AnswerService(index.settings, index).retrieve(QUESTION, 3, method="hybrid")
+    assert seen["about"] == QUESTION
+    assert seen["query"].startswith(QUESTION + " ") and "cost of sales" in seen["query"]
+
+
+def test_document_scores_come_from_the_about_text(index):
+    sources = AnswerService(index.settings, index).sources
+    bm25, _ = sources.bm25(fresh=True)
+    _, scores = sources.lexical_and_doc_scores("gross profit cost of sales", 3, about="Zorblat footbridge")
+    assert scores == bm25.doc_scores("Zorblat footbridge") != bm25.doc_scores("gross profit cost of sales")
