@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Iterator, Sequence
 
-from . import answerability, citations, safety
+from . import answerability, answerability_profile, citations, safety
 from .generators import Generator, generators
 from .index import Index
 from .policy import REFUSAL, Action, AnswerPolicy, Evidence, is_refusal
@@ -116,7 +116,7 @@ class AnswerService:
         cached = self._answerability
         if cached is None or cached[0] != key:
             path = (self.settings.data_dir / "answerability" / f"{key[0]}-r{key[1]}.json") if key else None
-            cached = (key, answerability.for_service(self, path=path))
+            cached = (key, answerability_profile.for_service(self, path=path))
             self._answerability = cached
         return cached[1].assess(question, hits)
 

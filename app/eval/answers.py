@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from rag import answerability
+from rag import answerability_profile
 from rag.errors import ConfigError
 from rag.eval.metrics import contains_answer, normalize_answer, percentile, token_f1
 from rag.eval.numeric import gold_numbers, states_numbers
@@ -220,7 +220,7 @@ def _assess(service: AnswerService) -> Callable[[str, list[Hit]], dict]:
 
     def features(question: str, hits: list[Hit]) -> dict:
         if "a" not in state:
-            state["a"] = answerability.for_service(service)
+            state["a"] = answerability_profile.for_service(service)
         return state["a"].assess(question, hits).timings()
 
     return features

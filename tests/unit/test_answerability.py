@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rag import answerability as A
+from rag import answerability_profile as P
 from rag.types import Chunk, Hit
 
 
@@ -151,7 +152,7 @@ def test_profile_centres_retrieval_features_on_control_questions():
         )
         for i in range(9)
     ]
-    controls = A.control_questions(chunks, n=6)
+    controls = P.control_questions(chunks, n=6)
     assert len(controls) == 6 and len({d for d, _ in controls}) == 3
     asked = []
 
@@ -160,7 +161,7 @@ def test_profile_centres_retrieval_features_on_control_questions():
         return [hit("Revenue grew because of volumes.", dense=0.5, doc="d9")]
 
     a = A.Answerability(FakeBM25({"revenu": 50}))
-    prof = A.profile(a, controls, retrieve, ["d0", "d1", "d2"])
+    prof = P.profile(a, controls, retrieve, ["d0", "d1", "d2"])
     assert prof.means["cos"] == pytest.approx(0.5) and prof.n == 6
     assert all(len(d) == 2 for d in asked)  # each control is asked against the other documents only
     a.profile = prof

@@ -59,7 +59,7 @@ def test_evidence_score_ignores_answerability(built):
 
 def test_a_big_enough_library_gets_its_own_profile_saved_once(tmp_path):
     from ingest import Ingestor
-    from rag import answerability
+    from rag import answerability_profile
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -87,7 +87,7 @@ def test_a_big_enough_library_gets_its_own_profile_saved_once(tmp_path):
     assert len(saved) == 1 and json.loads(saved[0].read_text())["n"] > 0
     prof = json.loads(saved[0].read_text())["means"]
     assert a.timings["answerability.null.cos"] == pytest.approx(prof["cos"], abs=1e-4)
-    assert prof != answerability.DEFAULT_NULL
+    assert prof != answerability_profile.DEFAULT_NULL
 
 
 def test_a_refusal_by_the_evidence_score_also_says_what_is_missing(built):
