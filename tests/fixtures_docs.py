@@ -1,8 +1,17 @@
-"""Small documents generated for the table and OCR tests (never copies of real filings)."""
+"""Small documents generated for the loader, table and OCR tests (never copies of real filings),
+and `load`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def load(path: Path, max_pages: int = 100):
+    """`path` through its loader, in this process (no parse worker)."""
+    from ingest.loaders import loader_for
+
+    return loader_for(path).load(path, max_pages)
+
 
 TABLE_ROWS = [  # label, 2023, 2022
     ("Net sales", "14,694", "14,544"),

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from ingest.loaders import loader_for, supported_suffixes
+from ingest.loaders import supported_suffixes
 from ingest.parsing import check_file, parse_file
 from rag.errors import DocumentError, UnsupportedTypeError
 from tests.conftest import make_pdf
-
-
-def load(path: Path, max_pages: int = 100):
-    return loader_for(path).load(path, max_pages)
+from tests.fixtures_docs import load
 
 
 def encrypt_pdf(src: Path, dst: Path, user_password: str) -> Path:
@@ -303,33 +299,6 @@ def test_missing_path_is_reported_as_not_found_whatever_its_name(tmp_path):
             check_file(tmp_path / name, 10**6)
 
 
-# --- the sample corpus --------------------------------------------------------------------------
-
-
-def test_the_user_guide_renders_to_a_multi_page_pdf_the_loader_reads(tmp_path):
-    from ingest.sample_pdf import render
-
-    guide = Path(__file__).resolve().parents[2] / "data" / "sample" / "guide.md"
-    pages = render(guide.read_text(encoding="utf-8"), tmp_path / "guide.pdf")
-    doc = load(tmp_path / "guide.pdf")
-    assert pages == len(doc.pages) >= 4
-    assert doc.title == "docqa user guide"
-    text = "\n".join(doc.pages)
-    for phrase in ("rag ingest PATH", "RAG_OPENAI_BASE_URL", "rag reindex", "encrypted: needs a password"):
-        assert phrase in text
-    assert "RAG_ALLOWED_GENERATORS" in text and "`--prune`" not in text  # table kept, inline markers dropped
-
-
-def test_sample_pdf_replaces_characters_a_core_font_cannot_draw(tmp_path):
-    from ingest.sample_pdf import render
-
-    render(
-        "# Quotes\n\n\u201cSmart\u201d \u2014 quotes \u2026 and \u65e5\u672c.\n\n- a \u2022 bullet\n",
-        tmp_path / "q.pdf",
-    )
-    assert '"Smart" - quotes ... and ??.' in load(tmp_path / "q.pdf").pages[0]
-
-
 def test_pdf_title_comes_from_metadata_unless_it_is_an_id(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
@@ -343,94 +312,3 @@ def test_pdf_title_comes_from_metadata_unless_it_is_an_id(tmp_path):
         with open(tmp_path / "AMEX_2022_10K.pdf", "wb") as f:
             writer.write(f)
         assert load(tmp_path / "AMEX_2022_10K.pdf").title == expected
-
-
-def test_the_guide_settings_table_matches_the_real_defaults():
-    from rag import Settings
-
-    guide = (Path(__file__).resolve().parents[2] / "data" / "sample" / "guide.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `RAG_(\w+)` \| (?:`([^`]*)`|\(none\)) \|", guide, re.M)
-    assert len(rows) >= 20
-    fields = Settings.model_fields
-    for name, documented in rows:
-        default = fields[name.lower()].default
-        actual = (
-            ""
-            if default is None
-            else str(default).rstrip("0").rstrip(".")
-            if isinstance(default, float)
-            else str(default)
-        )
-        actual = actual.lower() if isinstance(default, bool) else actual
-        assert documented == actual, f"RAG_{name}: guide says {documented!r}, settings.py says {actual!r}"
-
-
-# --- spreadsheets and slides -------------------------------------------------------------------------
-
-
-def test_xlsx_sheets_are_pages_and_rows_keep_their_number_and_headers(tmp_path):
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Fleet"
-    for row in [
-        ["Vessel", "Length (m)", "Crew"],
-        ["Aurora", 54, 12],
-        [None, None, None],
-        ["Boreas", 61.0, 15],
-    ]:
-        ws.append(row)
-    wb.create_sheet("Ports").append(["Port", "Berths"])
-    wb["Ports"].append(["Tromsø", 7])
-    wb.save(tmp_path / "fleet.xlsx")
-    doc = load(tmp_path / "fleet.xlsx")
-    assert doc.doc_type == "xlsx" and doc.paged and len(doc.pages) == 2
-    assert doc.pages[0].splitlines() == [
-        "Table: Fleet",
-        "Row 2: Aurora | Length (m): 54 | Crew: 12",
-        "Row 4: Boreas | Length (m): 61 | Crew: 15",
-    ]
-    assert "Row 2: Tromsø | Berths: 7" in doc.pages[1]
-
-
-def test_csv_is_one_labelled_table_with_row_numbers(tmp_path):
-    (tmp_path / "tides.csv").write_text(
-        "Harbour;High water;Low water\nBergen;06:12;12:30\nOslo;07:01;13:15\n"
-    )
-    doc = load(tmp_path / "tides.csv")
-    assert doc.doc_type == "csv" and doc.title == "tides"
-    assert "Row 3: Oslo | High water: 07:01 | Low water: 13:15" in doc.pages[0]
-
-
-def test_empty_csv_fails_alone(tmp_path):
-    (tmp_path / "empty.csv").write_text(",,\n,,\n")
-    with pytest.raises(DocumentError, match="empty"):
-        load(tmp_path / "empty.csv")
-
-
-def test_pptx_slides_are_pages_with_title_headings_text_and_tables(tmp_path):
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    deck = Presentation()
-    s1 = deck.slides.add_slide(deck.slide_layouts[1])
-    s1.shapes.title.text = "Harbour plan"
-    s1.placeholders[1].text_frame.text = "Dredging starts in spring."
-    s2 = deck.slides.add_slide(deck.slide_layouts[5])
-    s2.shapes.title.text = "Budget"
-    table = s2.shapes.add_table(2, 2, Inches(1), Inches(2), Inches(4), Inches(1)).table
-    for (r, c), v in {(0, 0): "Item", (0, 1): "Cost ($k)", (1, 0): "Dredging", (1, 1): "420"}.items():
-        table.cell(r, c).text = v
-    deck.save(tmp_path / "plan.pptx")
-    doc = load(tmp_path / "plan.pptx")
-    assert doc.doc_type == "pptx" and doc.paged and doc.title == "Harbour plan"
-    assert doc.pages[0].startswith("## Harbour plan") and "Dredging starts in spring." in doc.pages[0]
-    assert "Table: Budget\nDredging | Cost ($k): 420" in doc.pages[1]
-
-
-@pytest.mark.parametrize("suffix", [".xlsx", ".pptx"])
-def test_corrupt_office_files_fail_alone(tmp_path, suffix):
-    (tmp_path / f"bad{suffix}").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(DocumentError, match="corrupt"):
-        load(tmp_path / f"bad{suffix}")

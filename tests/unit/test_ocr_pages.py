@@ -12,28 +12,6 @@ from rag.types import Chunk, Citation
 from tests.fixtures_docs import scanned_pdf
 
 
-class FakeOcr:
-    name = "fake"
-
-    def __init__(self, fail_on: set[int] = frozenset()) -> None:
-        self.calls = 0
-        self.fail_on = fail_on
-
-    def read(self, image, timeout_s: float = 60.0) -> str:
-        self.calls += 1
-        if self.calls in self.fail_on:
-            raise ocr.OcrTimeout(f"OCR timed out after {timeout_s:g} s")
-        return f"Text read from scanned image number {self.calls}."
-
-
-@pytest.fixture
-def engine(monkeypatch):
-    fake = FakeOcr()
-    monkeypatch.setattr(ocr, "available", lambda name="tesseract": True)
-    monkeypatch.setattr(ocr, "create", lambda name="tesseract", threads=1: fake)
-    return fake
-
-
 def load(path, **opts):
     loader = loader_for(path)
     loader.options = ParseOptions(**{"ocr_dpi": 50, **opts})  # low dpi: these tests never read the pixels

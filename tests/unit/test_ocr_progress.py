@@ -1,5 +1,6 @@
 """OCR progress, hermetic: the PDF loader says "OCR page k of n" before each page it reads, and an ingest
-job shows it while that page is read (real worker and tesseract: tests/integration/test_ocr_progress.py)."""
+job shows it while that page is read (real worker and tesseract:
+tests/integration/test_ocr_progress_worker.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import ingest.pipeline as pipeline
 from app.api.models import JobOut
 from app.services.jobs import Jobs
-from ingest import Ingestor, ocr
+from ingest import Ingestor
 from ingest.loaders import ParseOptions, loader_for
 from ingest.parsing import parse_file
 from rag import Settings
@@ -20,30 +21,6 @@ from rag.index import Index
 from tests.fixtures_docs import scanned_pdf
 
 TEXT = "The lighthouse keeper logged forty ships in the winter of 1889."
-
-
-class FakeOcr:
-    """Reads nothing: returns a sentence, and what `watch` shows while it is 'reading'."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.watch = lambda: ""
-        self.seen: list[str] = []
-
-    def read(self, image, timeout_s: float = 60.0) -> str:
-        self.calls += 1
-        self.seen.append(self.watch())
-        return f"Text read from scanned image number {self.calls}."
-
-
-@pytest.fixture
-def engine(monkeypatch):
-    fake = FakeOcr()
-    monkeypatch.setattr(ocr, "available", lambda name="tesseract": True)
-    monkeypatch.setattr(ocr, "create", lambda name="tesseract", threads=1: fake)
-    return fake
 
 
 def test_loader_notes_each_page_it_ocrs_in_order_with_the_capped_total(tmp_path, engine):
